@@ -1,0 +1,89 @@
+// The data-interface contract: what every backend (null, sqlite, mariadb-redis) offers the server.
+// Timestamps are chosen by the caller (the server's clock, or a test), never by the interface.
+
+import type { Micros } from './time.ts';
+
+export const LETTERS = [
+  'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
+  'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+] as const;
+export type Letter = (typeof LETTERS)[number];
+
+export function isLetter(value: string): value is Letter {
+  return value.length === 1 && value >= 'a' && value <= 'z';
+}
+
+/** A POST /initial that was accepted: `guess` is what the server answered. */
+export interface InitialEvent {
+  type: 'initial';
+  uuid: string;
+  symbol: Letter;
+  guess: boolean;
+  ts: Micros;
+}
+
+/** A POST /followup that was accepted; it counts toward the symbol of its uuid's initial. */
+export interface FollowupEvent {
+  type: 'followup';
+  uuid: string;
+  ts: Micros;
+}
+
+export type RawEvent = InitialEvent | FollowupEvent;
+
+export type InitialResult =
+  /** First initial for this uuid: stored and counted. */
+  | { outcome: 'recorded' }
+  /** The uuid already has an initial with this symbol: nothing stored; answer the first guess again. */
+  | { outcome: 'repeat'; guess: boolean }
+  /** The uuid already has an initial with another symbol: nothing stored. */
+  | { outcome: 'conflict'; symbol: Letter };
+
+export type FollowupResult = { outcome: 'recorded' } | { outcome: 'unknown-uuid' };
+
+/** One letter's dashboard: keys in the order the API prints them. */
+export interface SymbolAggregate {
+  count: number;
+  symbol: Letter;
+  /** Smallest and largest initial timestamp; null when count is 0. */
+  earliest: Micros | null;
+  latest: Micros | null;
+  followups: number;
+}
+
+/** Half-open `[from, to)` filter on event timestamps; either bound may be left out. */
+export interface ExportRange {
+  from?: Micros;
+  to?: Micros;
+}
+
+export interface DataInterface {
+  readonly name: string;
+  recordInitial(event: Omit<InitialEvent, 'type'>): Promise<InitialResult>;
+  recordFollowup(event: Omit<FollowupEvent, 'type'>): Promise<FollowupResult>;
+  symbolAggregate(symbol: Letter): Promise<SymbolAggregate>;
+  /** 26 aggregates, `a` to `z`, over the initials with `lower <= ts < upper` (their followups whenever they came). */
+  rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]>;
+  /** Raw events, oldest first. */
+  exportEvents(range?: ExportRange): AsyncIterable<RawEvent>;
+  /** Resolves when the backend answers; rejects (BackendUnavailableError) when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The backend is overloaded or out of reach: the server answers 503 with Retry-After.
+ * Nothing of the request was acknowledged, so the client may safely retry it.
+ */
+export class BackendUnavailableError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'BackendUnavailableError';
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+export function emptyAggregate(symbol: Letter): SymbolAggregate {
+  return { count: 0, symbol, earliest: null, latest: null, followups: 0 };
+}

@@ -1,0 +1,264 @@
+// The HTTP half of the contract suite: the server over a real socket, on the interface under test,
+// with the clock and the model's random source chosen by the test. Run unchanged for every interface
+// (`shapesOnly` for the null interface, which stores nothing).
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app.ts';
+import { LETTERS, type DataInterface } from '../contract.ts';
+import { parseTimestamp, type Micros } from '../time.ts';
+
+const T0 = parseTimestamp('2017-06-28 19:34:14.486693') as Micros;
+const UUID_A = '0b7e3e2a-6a53-4c39-9f5e-3d1c2a4b5c6d';
+const UUID_B = '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b';
+const ALL_TIME = '/dashboard/range/1970-01-01/2200-01-01';
+
+interface Harness {
+  url: string;
+  /** The timestamp the server gives the next event. */
+  now: Micros;
+  /** The model's next draws; Math.random once exhausted. */
+  draws: number[];
+  post(path: string, init?: RequestInit): Promise<Response>;
+  json(path: string): Promise<unknown>;
+}
+
+export function httpContract(name: string, open: () => Promise<DataInterface>, options: { shapesOnly?: boolean } = {}): void {
+  describe(`${name}: HTTP API`, () => {
+    let data: DataInterface;
+    let server: Server;
+    const h = {} as Harness;
+
+    beforeEach(async () => {
+      data = await open();
+      h.now = T0;
+      h.draws = [];
+      const app = createApp({ data, clock: () => h.now, random: () => h.draws.shift() ?? Math.random() });
+      server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      h.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      h.post = (path, init) => fetch(h.url + path, { method: 'POST', ...init });
+      h.json = async (path) => {
+        const response = await fetch(h.url + path);
+        expect(response.status, `GET ${path}`).toBe(200);
+        return response.json();
+      };
+    });
+
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await data.close();
+    });
+
+    describe('POST /initial', () => {
+      it('answers the model guess as text/plain True or False', async () => {
+        h.draws = [0.99]; // "a" is a vowel; 0.99 does not flip
+        let response = await h.post(`/initial?uuid=${UUID_A}&symbol=a`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await response.text()).toBe('True');
+        h.draws = [0.05]; // "b" is a consonant; 0.05 < 0.1 flips the answer
+        response = await h.post(`/initial?uuid=${UUID_B}&symbol=b`);
+        expect(await response.text()).toBe('True');
+      });
+
+      it('judges "y" with a fair coin before the flip', async () => {
+        h.draws = [0.3, 0.99]; // coin < 0.5: vowel; no flip
+        expect(await (await h.post(`/initial?uuid=${UUID_A}&symbol=y`)).text()).toBe('True');
+        h.draws = [0.7, 0.99]; // coin >= 0.5: consonant; no flip
+        expect(await (await h.post(`/initial?uuid=${UUID_B}&symbol=y`)).text()).toBe('False');
+      });
+
+      it('takes the parameters from a urlencoded or JSON body too', async () => {
+        let response = await h.post('/initial', {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `uuid=${UUID_A}&symbol=e`,
+        });
+        expect(response.status).toBe(200);
+        response = await h.post('/initial', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ uuid: UUID_B, symbol: 'e' }),
+        });
+        expect(response.status).toBe(200);
+        if (!options.shapesOnly) expect(await h.json('/dashboard/symbol/e')).toMatchObject({ count: 2 });
+      });
+
+      it('answers a repeated initial with the first guess and counts it once', async () => {
+        h.draws = [0.99];
+        expect(await (await h.post(`/initial?uuid=${UUID_A}&symbol=a`)).text()).toBe('True');
+        h.draws = [0.05]; // would flip, but a retry gets the first answer
+        h.now = T0 + 5;
+        const retry = await h.post(`/initial?uuid=${UUID_A.toUpperCase()}&symbol=a`);
+        if (options.shapesOnly) return;
+        expect(retry.status).toBe(200);
+        expect(await retry.text()).toBe('True');
+        expect(await h.json('/dashboard/symbol/a')).toEqual({
+          count: 1, symbol: 'a', earliest: '2017-06-28 19:34:14.486693', latest: '2017-06-28 19:34:14.486693', followups: 0,
+        });
+      });
+
+      it('rejects a recorded uuid with another symbol: 409, nothing counted', async () => {
+        await h.post(`/initial?uuid=${UUID_A}&symbol=a`);
+        const response = await h.post(`/initial?uuid=${UUID_A}&symbol=b`);
+        if (options.shapesOnly) return;
+        expect(response.status).toBe(409);
+        expect((await response.json()).error).toMatch(/already recorded with symbol "a"/);
+        expect(await h.json('/dashboard/symbol/b')).toMatchObject({ count: 0 });
+      });
+    });
+
+    describe('POST /followup', () => {
+      it('answers hooray and counts toward the symbol of the initial, every time', async () => {
+        await h.post(`/initial?uuid=${UUID_A}&symbol=o`);
+        h.now = T0 + 1_000_000;
+        const response = await h.post(`/followup?uuid=${UUID_A}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await response.text()).toBe('hooray');
+        await h.post(`/followup?uuid=${UUID_A}`);
+        if (!options.shapesOnly) expect(await h.json('/dashboard/symbol/o')).toMatchObject({ count: 1, followups: 2 });
+      });
+
+      it('answers 404 for a uuid with no initial and stores nothing', async () => {
+        const response = await h.post(`/followup?uuid=${UUID_B}`);
+        if (options.shapesOnly) return;
+        expect(response.status).toBe(404);
+        expect((await response.json()).error).toMatch(/no initial/);
+        await h.post(`/initial?uuid=${UUID_B}&symbol=c`);
+        expect(await h.json('/dashboard/symbol/c')).toMatchObject({ count: 1, followups: 0 });
+      });
+    });
+
+    describe('GET /dashboard/symbol/:symbol', () => {
+      it('answers JSON with the keys in order and null timestamps when empty', async () => {
+        const response = await fetch(`${h.url}/dashboard/symbol/q`);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(await response.text()).toBe('{"count":0,"symbol":"q","earliest":null,"latest":null,"followups":0}');
+      });
+
+      it('prints earliest and latest with six fraction digits, zeros included', async () => {
+        if (options.shapesOnly) return;
+        h.now = parseTimestamp('2017-06-29 13:15:01') as Micros;
+        await h.post(`/initial?uuid=${UUID_A}&symbol=e`);
+        h.now = parseTimestamp('2017-06-28 00:00:00.000001') as Micros;
+        await h.post(`/initial?uuid=${UUID_B}&symbol=e`);
+        const text = await (await fetch(`${h.url}/dashboard/symbol/e`)).text();
+        expect(text).toBe('{"count":2,"symbol":"e","earliest":"2017-06-28 00:00:00.000001","latest":"2017-06-29 13:15:01.000000","followups":0}');
+      });
+    });
+
+    describe('GET /dashboard/range/:lower/:upper', () => {
+      it('answers 26 letters a to z, half-open at the microsecond', async () => {
+        for (const [i, uuid] of [UUID_A, UUID_B].entries()) {
+          h.now = T0 + i; // two events one microsecond apart
+          await h.post(`/initial?uuid=${uuid}&symbol=k`);
+        }
+        const exact = encodeURIComponent('2017-06-28 19:34:14.486693');
+        const next = encodeURIComponent('2017-06-28 19:34:14.486694');
+        const range = (await h.json(`/dashboard/range/${exact}/${next}`)) as { symbol: string; count: number }[];
+        expect(range.map((row) => row.symbol)).toEqual([...LETTERS]);
+        for (const row of range) expect(Object.keys(row)).toEqual(['count', 'symbol', 'earliest', 'latest', 'followups']);
+        if (options.shapesOnly) return;
+        expect(range[10]).toEqual({
+          count: 1, symbol: 'k', earliest: '2017-06-28 19:34:14.486693', latest: '2017-06-28 19:34:14.486693', followups: 0,
+        });
+        const empty = (await h.json(`/dashboard/range/${exact}/${exact}`)) as { count: number }[];
+        expect(empty.every((row) => row.count === 0)).toBe(true);
+      });
+
+      it.each([
+        ['2017-06-28', '2017-06-29'],
+        ['2017-06-28 19:34', '2017-06-28 19:35'],
+        ['2017-06-28T19:34', '2017-06-28T19:35Z'],
+        ['2017-06-28 19:34:14', '2017-06-28 19:34:15'],
+        ['2017-06-28 19:34:14.4', '2017-06-28T19:34:14.486694Z'],
+        ['2017-06-28Z', '2017-06-29Z'],
+      ])('accepts %s to %s', async (lower, upper) => {
+        await h.post(`/initial?uuid=${UUID_A}&symbol=e`);
+        const range = (await h.json(`/dashboard/range/${encodeURIComponent(lower)}/${encodeURIComponent(upper)}`)) as { count: number }[];
+        expect(range).toHaveLength(26);
+        if (!options.shapesOnly) expect(range[4]?.count).toBe(1);
+      });
+
+      it.each([
+        ['2017-02-30', '2017-03-01', /not a valid date/],
+        ['2017-06-28 24:00', '2017-06-29', /not a valid date/],
+        ['2017-06-28 19:60', '2017-06-29', /not a valid date/],
+        ['2017-13-01', '2018-01-01', /not a valid date/],
+        ['2017-6-28', '2017-06-29', /not a valid date/],
+        ['2017-06-28 19', '2017-06-29', /not a valid date/],
+        ['2017-06-28 19:34:14.1234567', '2017-06-29', /not a valid date/],
+        ['2017-06-28 19:34:14.', '2017-06-29', /not a valid date/],
+        ['2017-06-28+02:00', '2017-06-29', /not a valid date/],
+        ['yesterday', '2017-06-29', /not a valid date/],
+        ['1498678454', '2017-06-29', /not a valid date/],
+        ['2017-06-29', '2017-06-28', /after upper bound/],
+      ])('rejects %s to %s with a 400', async (lower, upper, message) => {
+        const response = await fetch(`${h.url}/dashboard/range/${encodeURIComponent(lower)}/${encodeURIComponent(upper)}`);
+        expect(response.status).toBe(400);
+        const body = await response.json();
+        expect(body.error).toMatch(message);
+        if (message.source.includes('valid')) expect(body.error).toMatch(/YYYY-MM-DD/);
+      });
+    });
+
+    describe('bad input: a 4xx with a JSON error, and nothing stored', () => {
+      const cases: [string, () => Promise<Response>, number, RegExp][] = [
+        ['missing uuid', () => h.post('/initial?symbol=a'), 400, /uuid is required/],
+        ['missing symbol', () => h.post(`/initial?uuid=${UUID_B}`), 400, /symbol is required/],
+        ['malformed uuid', () => h.post('/initial?uuid=not-a-uuid&symbol=a'), 400, /canonical UUID/],
+        ['uuid without dashes', () => h.post(`/initial?uuid=${UUID_B.replaceAll('-', '')}&symbol=a`), 400, /canonical UUID/],
+        ['two letters', () => h.post(`/initial?uuid=${UUID_B}&symbol=ab`), 400, /exactly one letter/],
+        ['upper-case letter', () => h.post(`/initial?uuid=${UUID_B}&symbol=A`), 400, /exactly one letter/],
+        ['a digit', () => h.post(`/initial?uuid=${UUID_B}&symbol=1`), 400, /exactly one letter/],
+        ['empty symbol', () => h.post(`/initial?uuid=${UUID_B}&symbol=`), 400, /exactly one letter/],
+        ['uuid given twice', () => h.post(`/initial?uuid=${UUID_B}&uuid=${UUID_A}&symbol=a`), 400, /once/],
+        ['query and body disagree', () => h.post(`/initial?uuid=${UUID_B}&symbol=a`, {
+          headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'b' }) }), 400, /twice with different values/],
+        ['symbol as a JSON number', () => h.post('/initial', {
+          headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: UUID_B, symbol: 7 }) }), 400, /as a string/],
+        ['malformed JSON', () => h.post('/initial', { headers: { 'content-type': 'application/json' }, body: '{"uuid":' }), 400, /not valid/],
+        ['oversized body', () => h.post('/initial', {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `uuid=${UUID_B}&symbol=a&pad=${'x'.repeat(10_000)}` }), 413, /too large/],
+        ['text body', () => h.post(`/initial?uuid=${UUID_B}&symbol=a`, { headers: { 'content-type': 'text/plain' }, body: 'a' }), 415, /unsupported body type/],
+        ['followup with a malformed uuid', () => h.post('/followup?uuid=zzz'), 400, /canonical UUID/],
+        ['followup without uuid', () => h.post('/followup'), 400, /uuid is required/],
+        ['GET /initial', () => fetch(`${h.url}/initial?uuid=${UUID_B}&symbol=a`), 405, /accepts POST/],
+        ['unknown route', () => h.post('/initials'), 404, /no route/],
+        ['unknown dashboard letter', () => fetch(`${h.url}/dashboard/symbol/ae`), 400, /exactly one letter/],
+        ['bad percent-encoding', () => fetch(`${h.url}/dashboard/symbol/%E0%A4%A`), 400, /./],
+      ];
+
+      it.each(cases)('%s', async (_label, send, status, message) => {
+        await h.post(`/initial?uuid=${UUID_A}&symbol=a`);
+        const before = await snapshot(h);
+        const response = await send();
+        expect(response.status).toBe(status);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        expect((await response.json()).error).toMatch(message);
+        expect(await snapshot(h)).toEqual(before);
+      });
+    });
+
+    describe('operations', () => {
+      it('GET /healthz says the server is up and the backend answers', async () => {
+        expect(await h.json('/healthz')).toEqual({ up: true, interface: data.name, backend: 'up' });
+      });
+
+      it('GET /metrics counts requests per route in the Prometheus format', async () => {
+        await h.post(`/initial?uuid=${UUID_A}&symbol=a`);
+        const text = await (await fetch(`${h.url}/metrics`)).text();
+        expect(text).toMatch(/http_requests_total\{method="POST",route="\/initial",status="200"\} 1/);
+        expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/initial"\}/);
+      });
+    });
+  });
+}
+
+/** Everything the dashboards say: to prove a rejected request changed nothing. */
+async function snapshot(h: Harness): Promise<unknown[]> {
+  const symbols = await Promise.all(LETTERS.map((letter) => h.json(`/dashboard/symbol/${letter}`)));
+  return [symbols, await h.json(ALL_TIME)];
+}

@@ -1,0 +1,46 @@
+// Timestamps are integer microseconds since the Unix epoch, UTC. A JS number holds them exactly
+// (2^53 µs is the year 2255), and the API prints them as `YYYY-MM-DD HH:MM:SS.ffffff`.
+
+export type Micros = number;
+
+export const MICROS_PER_SECOND = 1_000_000;
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff`, UTC, always six fraction digits. */
+export function formatMicros(ts: Micros): string {
+  const millis = Math.floor(ts / 1000);
+  const iso = new Date(millis).toISOString(); // 2017-06-28T19:34:14.486Z
+  const fraction = String(ts - Math.floor(ts / MICROS_PER_SECOND) * MICROS_PER_SECOND).padStart(6, '0');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
+}
+
+// YYYY-MM-DD, then optionally [ T]HH:MM, :SS and .f{1,6}; an optional trailing Z. All UTC.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?Z?$/;
+
+export const TIMESTAMP_FORMATS =
+  'YYYY-MM-DD, optionally followed by " HH:MM", ":SS" and "." with 1 to 6 fraction digits ' +
+  '("T" may replace the space, a trailing "Z" is allowed; all UTC)';
+
+/** Parses the range formats of the API; returns undefined for anything else, impossible dates included. */
+export function parseTimestamp(text: string): Micros | undefined {
+  const match = TIMESTAMP.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [
+    number, number, number, number, number, number,
+  ];
+  const fraction = Number((match[7] ?? '').padEnd(6, '0'));
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // setUTCFullYear, unlike Date.UTC, keeps years 0-99 as they are; both roll 30 February over into
+  // March, so a date that does not read back the same does not exist.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
+  }
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime() * 1000 + fraction;
+}
+
+/** The current time in microseconds (sub-millisecond part from the monotonic clock). */
+export function systemClock(): Micros {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}

@@ -1,0 +1,72 @@
+// The Express application: routes, validation, errors, logs and metrics over one data interface.
+// It does not own the interface: whoever opened it closes it.
+
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { DataInterface } from '../interfaces/contract.ts';
+import { systemClock, type Micros } from '../interfaces/time.ts';
+import { withAdmissionLimit } from './admission.ts';
+import { dashboardRoutes } from './dashboards.ts';
+import { errorHandler, notFound } from './errors.ts';
+import { ingestRoutes } from './ingest.ts';
+import { createGuesser, type Random } from './model.ts';
+import { createLogger, createObservability } from './observability.ts';
+
+export interface AppOptions {
+  data: DataInterface;
+  /** The server's timestamp for each event (injectable for tests). */
+  clock?: () => Micros;
+  /** The model's random source (injectable for tests). */
+  random?: Random;
+  /** Request lines at level info; errors at error. Default: errors only. */
+  logger?: Logger;
+  /** Requests that may wait on the backend at once before the next gets a 503. */
+  maxInFlight?: number;
+}
+
+const HEALTH_TIMEOUT_MS = 1000;
+
+export function createApp(options: AppOptions): Express {
+  const logger = options.logger ?? createLogger({ requests: false });
+  const data = withAdmissionLimit(options.data, options.maxInFlight ?? 2048);
+  const observability = createObservability(logger);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(observability.track);
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    const backend = await answers(data, HEALTH_TIMEOUT_MS);
+    res.status(backend === true ? 200 : 503).json({
+      up: true,
+      interface: data.name,
+      backend: backend === true ? 'up' : 'down',
+      ...(backend === true ? {} : { error: backend }),
+    });
+  });
+  app.get('/metrics', observability.metrics);
+  app.use(ingestRoutes({ data, clock: options.clock ?? systemClock, guess: createGuesser(options.random) }));
+  app.use('/dashboard', dashboardRoutes(data));
+  app.use(notFound);
+  app.use(errorHandler((error) => logger.error({ err: error }, 'unexpected error')));
+  return app;
+}
+
+/** true when the backend answers a ping within the time, else the reason. */
+async function answers(data: DataInterface, timeoutMs: number): Promise<true | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    return await Promise.race([data.ping().then(() => true as const), timeout]);
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}

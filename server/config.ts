@@ -1,0 +1,71 @@
+// Configuration from the environment; command-line flags of the same name (`--port 5001`,
+// `--data-interface null`) take precedence. Invalid values stop start-up with a message that says
+// what is accepted.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { INTERFACE_NAMES, isInterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Server processes sharing the port (node:cluster); 1 runs in this process. */
+  workers: number;
+  interface: InterfaceOptions;
+  logRequests: boolean;
+}
+
+export const DEFAULT_SQLITE_PATH = path.join(import.meta.dirname, '..', 'data', 'events.sqlite3');
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  workers: { type: 'string' },
+  'data-interface': { type: 'string' },
+  'sqlite-path': { type: 'string' },
+  'mariadb-url': { type: 'string' },
+  'redis-url': { type: 'string' },
+  'log-requests': { type: 'string' },
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The interface part alone, for tools (export, verify) that do not serve HTTP. */
+export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<string, string | undefined> = {}): InterfaceOptions {
+  const name = flags['data-interface'] ?? env.DATA_INTERFACE ?? 'sqlite';
+  if (!isInterfaceName(name)) {
+    throw new ConfigError(`DATA_INTERFACE "${name}" is unknown: use one of ${INTERFACE_NAMES.join(', ')}`);
+  }
+  return {
+    name,
+    sqlitePath: flags['sqlite-path'] ?? env.SQLITE_PATH ?? DEFAULT_SQLITE_PATH,
+    mariadbUrl: flags['mariadb-url'] ?? env.MARIADB_URL ?? 'mysql://og:og@127.0.0.1:3306/og',
+    redisUrl: flags['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+}
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let flags: Record<string, string | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options: FLAGS, strict: true }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; accepted flags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')}`);
+  }
+  return {
+    port: integer('PORT', flags.port ?? env.PORT ?? '5000', 0, 65535),
+    host: flags.host ?? env.HOST ?? '0.0.0.0',
+    workers: integer('WORKERS', flags.workers ?? env.WORKERS ?? '1', 1, 64),
+    interface: interfaceOptionsFrom(env, flags),
+    logRequests: (flags['log-requests'] ?? env.LOG_REQUESTS ?? 'true') !== 'false',
+  };
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ConfigError(`${name} "${text}" is not valid: use a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+// One structured log line per request (pino, JSON) and Prometheus metrics per route (prom-client).
+
+import type { RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export function createLogger(options: { requests: boolean }): Logger {
+  // Asynchronous writes keep logging off the hot path; main flushes on shutdown.
+  return pino({ level: options.requests ? 'info' : 'warn' }, pino.destination({ sync: false }));
+}
+
+export interface Observability {
+  /** Logs and measures every request; mount first. */
+  track: RequestHandler;
+  /** GET /metrics in the Prometheus text format. */
+  metrics: RequestHandler;
+}
+
+export function createObservability(logger: Logger): Observability {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method and route',
+    labelNames: ['method', 'route'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const logRequests = logger.isLevelEnabled('info');
+
+  const track: RequestHandler = (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // The route pattern, not the path, keeps label values few (a path holds uuids and dates).
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      requests.inc({ method: req.method, route, status: res.statusCode });
+      duration.observe({ method: req.method, route }, seconds);
+      if (logRequests) {
+        logger.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: +(seconds * 1000).toFixed(3) });
+      }
+    });
+    next();
+  };
+
+  const metrics: RequestHandler = async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+
+  return { track, metrics };
+}
