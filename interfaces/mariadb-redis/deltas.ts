@@ -1,0 +1,73 @@
+// What a batch of events adds to the rollups: per aggregate hash (the totals and one bucket of each
+// level), per letter, a count, followups, and the smallest and largest initial timestamp.
+// A followup adds to the hashes of its initial's time, since ranges select initials.
+
+import type { Letter } from '../contract.ts';
+import type { Micros } from '../time.ts';
+import { bucketExpiry, LEVELS } from './buckets.ts';
+
+export interface LetterDelta {
+  count: number;
+  followups: number;
+  lo: Micros;
+  hi: Micros;
+}
+
+export interface HashDelta {
+  /** Key suffix: 'total' or `<level tag>:<bucket index>`. */
+  hash: string;
+  /** Unix seconds, 0: never. */
+  expireAtSeconds: number;
+  letters: Map<Letter, LetterDelta>;
+}
+
+/** Accumulates a batch; `now` decides which fine buckets are still kept. */
+export class DeltaSet {
+  readonly hashes = new Map<string, HashDelta>();
+  constructor(private readonly now: Micros) {}
+
+  addInitial(symbol: Letter, ts: Micros): void {
+    this.add(symbol, ts, (delta) => {
+      delta.count++;
+      if (ts < delta.lo) delta.lo = ts;
+      if (ts > delta.hi) delta.hi = ts;
+    });
+  }
+
+  /** A followup of the initial (`symbol`, `initialTs`). */
+  addFollowup(symbol: Letter, initialTs: Micros): void {
+    this.add(symbol, initialTs, (delta) => delta.followups++);
+  }
+
+  /** The same deltas cut into sets of at most `hashes` hashes, for writes that need not be atomic. */
+  *slices(hashes: number): Iterable<DeltaSet> {
+    const all = [...this.hashes.values()];
+    for (let i = 0; i < all.length; i += hashes) {
+      const slice = new DeltaSet(this.now);
+      for (const entry of all.slice(i, i + hashes)) slice.hashes.set(entry.hash, entry);
+      yield slice;
+    }
+  }
+
+  private add(symbol: Letter, ts: Micros, change: (delta: LetterDelta) => void): void {
+    change(this.letter('total', 0, symbol));
+    for (const level of LEVELS) {
+      const { keep, expireAtSeconds } = bucketExpiry(level, ts, this.now);
+      if (keep) change(this.letter(`${level.tag}:${Math.floor(ts / level.micros)}`, expireAtSeconds, symbol));
+    }
+  }
+
+  private letter(hash: string, expireAtSeconds: number, symbol: Letter): LetterDelta {
+    let entry = this.hashes.get(hash);
+    if (!entry) {
+      entry = { hash, expireAtSeconds, letters: new Map() };
+      this.hashes.set(hash, entry);
+    }
+    let delta = entry.letters.get(symbol);
+    if (!delta) {
+      delta = { count: 0, followups: 0, lo: Infinity, hi: -Infinity };
+      entry.letters.set(symbol, delta);
+    }
+    return delta;
+  }
+}

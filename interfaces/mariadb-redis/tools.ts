@@ -1,0 +1,56 @@
+// `npm run verify` and `npm run rebuild`: check, or rebuild, the aggregates in Redis against the raw
+// events in MariaDB (MARIADB_URL, REDIS_URL, as the server). Progress on a terminal.
+//
+//   verify   exit 0 when every aggregate equals what the raw events say, 1 with the differences
+//   rebuild  recompute every partition's rollups from MariaDB (safe while servers run: their
+//            writes wait for each partition, then apply on top)
+
+import { interfaceOptionsFrom } from '../../server/config.ts';
+import { MariadbRedisInterface } from './index.ts';
+import { PARTITIONS } from './rollups.ts';
+import { verify } from './verify.ts';
+
+const command = process.argv[2];
+
+function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+}
+
+async function main(): Promise<number> {
+  if (command !== 'verify' && command !== 'rebuild') {
+    console.error('usage: tools.ts verify | rebuild   (npm run verify, npm run rebuild)');
+    return 2;
+  }
+  const { mariadbUrl, redisUrl } = interfaceOptionsFrom(process.env);
+  const data = await MariadbRedisInterface.open({ mariadbUrl, redisUrl });
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  try {
+    if (command === 'rebuild') {
+      for (let part = 0; part < PARTITIONS; part++) {
+        await data.recovery.rebuild(part, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
+      }
+      progress('');
+      console.log(`rebuilt the aggregates of ${PARTITIONS} partitions from MariaDB in ${seconds()} s`);
+      return 0;
+    }
+    const report = await verify(data, progress);
+    progress('');
+    for (const difference of report.differences.slice(0, 50)) console.log(difference);
+    if (report.differences.length > 50) console.log(`… and ${report.differences.length - 50} more`);
+    const summary = `${report.events} events, ${report.hashes} aggregate hashes checked in ${seconds()} s`;
+    if (report.differences.length === 0) console.log(`verified: ${summary}, no difference`);
+    else console.log(`${report.differences.length} differences: ${summary}`);
+    return report.differences.length === 0 ? 0 : 1;
+  } finally {
+    await data.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error((error as Error).message);
+    process.exit(2);
+  },
+);
