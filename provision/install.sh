@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Installs what this project needs on Debian 12, and only what is missing:
+#   Node.js >= 20, MariaDB server + client, Redis server + redis-cli, Chromium (browser tests),
+#   python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched).
+#
+#   sudo bash provision/install.sh
+#
+# Idempotent: when everything is present it only checks (no apt-get update) and takes a second or
+# two. Runs unattended (CI=true, no TTY, no stdin). Prints one line per component and exits non-zero
+# with a message that says what to do when something cannot be installed.
+#
+# It does not start MariaDB or Redis: the tests start their own throwaway servers, and
+# provision/service.sh sets up the system services for the Vagrant VM.
+
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C
+
+NODE_MAJOR_MIN=20
+
+die() {
+  echo "install.sh: ERROR: $*" >&2
+  exit 1
+}
+
+line() { printf '%-12s %s\n' "$1" "$2"; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo bash provision/install.sh)"
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+  die "apt-get not found: this script supports Debian 12 (bookworm) only"
+fi
+
+if [ -r /etc/os-release ]; then
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  if [ "${ID:-}" != debian ] || [ "${VERSION_ID:-}" != 12 ]; then
+    echo "install.sh: warning: made for Debian 12, this is ${PRETTY_NAME:-unknown}; trying anyway" >&2
+  fi
+fi
+
+# Binaries may live in sbin folders a non-login root shell does not have on its PATH.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# ----------------------------------------------------------------------------------------------
+# What is there, what is missing
+
+declare -a missing_pkgs=()
+declare -A state=() # component -> "present" | "missing"
+
+check() { # component, then the commands that must all exist
+  local component=$1
+  shift
+  local cmd
+  for cmd in "$@"; do
+    if ! have "$cmd"; then
+      state[$component]=missing
+      return
+    fi
+  done
+  state[$component]=present
+}
+
+node_ok() { have node && [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; }
+
+if node_ok; then state[node]=present; else state[node]=missing; fi
+check mariadb mariadbd mariadb-install-db mariadb
+check redis redis-server redis-cli
+check chromium chromium
+check build-tools python3 make g++
+
+[ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
+[ "${state[redis]}" = missing ] && missing_pkgs+=(redis-server redis-tools)
+[ "${state[chromium]}" = missing ] && missing_pkgs+=(chromium)
+if [ "${state[build-tools]}" = missing ]; then
+  have python3 || missing_pkgs+=(python3)
+  have make || missing_pkgs+=(make)
+  have g++ || missing_pkgs+=(g++)
+fi
+
+# ----------------------------------------------------------------------------------------------
+# apt, only when something must be installed
+
+APT_LOG=$(mktemp /tmp/provision-apt.XXXXXX.log)
+POLICY_RC=/usr/sbin/policy-rc.d
+policy_rc_created=0
+
+cleanup() {
+  # Only remove the policy-rc.d this script created.
+  if [ "$policy_rc_created" = 1 ]; then rm -f "$POLICY_RC"; fi
+  rm -f "$APT_LOG"
+}
+trap cleanup EXIT
+
+apt_fail() {
+  echo "install.sh: ERROR: $1; the last lines of apt's output:" >&2
+  tail -n 25 "$APT_LOG" >&2 || true
+  exit 1
+}
+
+APT_OPTS=(-q -y -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+updated=0
+apt_update() {
+  [ "$updated" = 1 ] && return
+  apt-get "${APT_OPTS[@]}" update </dev/null >>"$APT_LOG" 2>&1 ||
+    apt_fail "apt-get update failed (are Debian's repositories reachable?)"
+  updated=1
+}
+
+# Node.js: never install a nodejs older than 20 (Debian 12's own is 18).
+node_error=
+if [ "${state[node]}" = missing ]; then
+  found=$(have node && node --version 2>/dev/null || echo none)
+  apt_update
+  candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')
+  candidate_major=$(printf '%s' "${candidate:-0}" | sed -E 's/^[0-9]+://; s/[^0-9].*$//')
+  if [ -n "$candidate_major" ] && [ "$candidate_major" -ge "$NODE_MAJOR_MIN" ]; then
+    missing_pkgs+=(nodejs)
+  else
+    node_error="Node.js >= $NODE_MAJOR_MIN is required (found: $found) and apt only offers nodejs ${candidate:-(none)}.
+  Install Node.js 20, then run this script again. Either:
+    - NodeSource's apt repository: bash provision/node20.sh (what Vagrant runs; needs deb.nodesource.com)
+    - or the official build: download node-v20.x-linux-x64.tar.xz from https://nodejs.org/dist/latest-v20.x/
+      and extract it: tar -xJf node-v20.*-linux-x64.tar.xz -C /usr/local --strip-components=1"
+  fi
+fi
+
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+  # Keep package scripts from starting MariaDB/Redis: nothing here needs them running, and in a
+  # container without an init system starting them fails. (Units stay enabled where systemd runs.)
+  if [ ! -e "$POLICY_RC" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC"
+    chmod 755 "$POLICY_RC"
+    policy_rc_created=1
+  fi
+  apt_update
+  apt-get "${APT_OPTS[@]}" install --no-install-recommends "${missing_pkgs[@]}" </dev/null >>"$APT_LOG" 2>&1 ||
+    apt_fail "apt-get install ${missing_pkgs[*]} failed"
+fi
+
+# ----------------------------------------------------------------------------------------------
+# Report, and verify what was installed
+
+report() { # component, version
+  local how=present
+  [ "${state[$1]}" = missing ] && how=installed
+  line "$1" "$how ($2)"
+}
+
+errors=()
+missing() { # component, message
+  line "$1" MISSING
+  errors+=("$2")
+}
+
+if [ -n "$node_error" ]; then
+  missing node "$node_error"
+elif node_ok; then
+  npm_version=$(npm --version 2>/dev/null || true)
+  report node "$(node --version)${npm_version:+, npm $npm_version}"
+  [ -n "$npm_version" ] ||
+    errors+=("npm is missing: Node.js from NodeSource or nodejs.org ships it (Debian's npm package would pull in Node 18)")
+else
+  missing node "nodejs was installed but node is still older than $NODE_MAJOR_MIN ($(node --version 2>/dev/null || echo none))"
+fi
+
+if have mariadbd && have mariadb-install-db && have mariadb; then
+  report mariadb "$(mariadbd --version 2>/dev/null | sed -nE 's/.*Ver ([^ ]+).*/\1/p')"
+else
+  missing mariadb "mariadbd, mariadb-install-db or mariadb still missing after installing mariadb-server mariadb-client"
+fi
+
+if have redis-server && have redis-cli; then
+  report redis "$(redis-server --version 2>/dev/null | sed -nE 's/.* v=([^ ]+).*/\1/p')"
+else
+  missing redis "redis-server or redis-cli still missing after installing redis-server redis-tools"
+fi
+
+if have chromium; then
+  report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
+else
+  missing chromium "chromium still missing after installing chromium"
+fi
+
+if have python3 && have make && have g++; then
+  report build-tools "python3 $(python3 -c 'import platform; print(platform.python_version())'), make $(make --version | sed -nE '1s/.* ([0-9.]+)$/\1/p'), g++ $(g++ -dumpfullversion 2>/dev/null || g++ -dumpversion)"
+else
+  missing build-tools "python3, make or g++ still missing after installing them"
+fi
+
+if [ "${#errors[@]}" -gt 0 ]; then
+  for error in "${errors[@]}"; do echo "install.sh: ERROR: $error" >&2; done
+  exit 1
+fi
