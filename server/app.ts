@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './errors.ts';
 import { ingestRoutes } from './ingest.ts';
 import { createGuesser, type Random } from './model.ts';
 import { createLogger, createObservability } from './observability.ts';
+import { pageRoutes } from './page/routes.ts';
 
 export interface AppOptions {
   data: DataInterface;
@@ -22,6 +23,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Requests that may wait on the backend at once before the next gets a 503. */
   maxInFlight?: number;
+  /** Aborted when the server shuts down: the dashboard page's live streams end, so closing need not wait for them. */
+  shutdown?: AbortSignal;
 }
 
 const HEALTH_TIMEOUT_MS = 1000;
@@ -50,6 +53,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.get('/metrics', observability.metrics);
   app.use(ingestRoutes({ data, clock: options.clock ?? systemClock, guess: createGuesser(options.random) }));
+  app.use(pageRoutes({ data, logger, shutdown: options.shutdown }));
   app.use('/dashboard', dashboardRoutes(data));
   app.use(notFound);
   app.use(errorHandler((error) => logger.error({ err: error }, 'unexpected error')));

@@ -15,7 +15,8 @@ const RESPAWN_DELAY_MS = 1000;
 async function serve(config: ServerConfig): Promise<void> {
   const logger = createLogger({ requests: config.logRequests });
   const data = await openInterface(config.interface);
-  const server = createApp({ data, logger }).listen(config.port, config.host);
+  const stopping = new AbortController();
+  const server = createApp({ data, logger, shutdown: stopping.signal }).listen(config.port, config.host);
   await once(server, 'listening');
   logger.warn({ interface: data.name, host: config.host, port: config.port, pid: process.pid }, 'listening');
 
@@ -23,6 +24,7 @@ async function serve(config: ServerConfig): Promise<void> {
     logger.warn({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     const closed = once(server, 'close');
+    stopping.abort(); // ends the live dashboard streams, which would hold server.close() until the force
     server.close();
     server.closeIdleConnections();
     await closed;
