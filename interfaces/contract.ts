@@ -64,7 +64,7 @@ export interface DataInterface {
   symbolAggregate(symbol: Letter): Promise<SymbolAggregate>;
   /** 26 aggregates, `a` to `z`, over the initials with `lower <= ts < upper` (their followups whenever they came). */
   rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]>;
-  /** Raw events, oldest first. */
+  /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */
   exportEvents(range?: ExportRange): AsyncIterable<RawEvent>;
   /** Resolves when the backend answers; rejects (BackendUnavailableError) when it does not. */
   ping(): Promise<void>;

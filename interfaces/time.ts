@@ -40,7 +40,17 @@ export function parseTimestamp(text: string): Micros | undefined {
   return date.getTime() * 1000 + fraction;
 }
 
-/** The current time in microseconds (sub-millisecond part from the monotonic clock). */
+// The monotonic clock gives microseconds; anchoring it to the wall clock again once a second keeps
+// it with the system's time when that is adjusted (NTP), as the process runs for months.
+let anchorMs = Date.now() - performance.now();
+let anchoredAt = performance.now();
+
+/** The current UTC time in microseconds. */
 export function systemClock(): Micros {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const now = performance.now();
+  if (now - anchoredAt > 1000) {
+    anchorMs = Date.now() - now;
+    anchoredAt = now;
+  }
+  return Math.floor((anchorMs + now) * 1000);
 }

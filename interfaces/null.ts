@@ -1,0 +1,31 @@
+// The speed ceiling: keeps nothing and answers well-formed empty aggregates, so a benchmark against it
+// measures the HTTP server alone.
+
+import { emptyAggregate, LETTERS } from './contract.ts';
+import type { DataInterface, FollowupResult, InitialResult, Letter, RawEvent, SymbolAggregate } from './contract.ts';
+
+export class NullInterface implements DataInterface {
+  readonly name = 'null';
+
+  async recordInitial(): Promise<InitialResult> {
+    return { outcome: 'recorded' };
+  }
+
+  async recordFollowup(): Promise<FollowupResult> {
+    return { outcome: 'recorded' };
+  }
+
+  async symbolAggregate(symbol: Letter): Promise<SymbolAggregate> {
+    return emptyAggregate(symbol);
+  }
+
+  async rangeAggregates(): Promise<SymbolAggregate[]> {
+    return LETTERS.map((letter) => emptyAggregate(letter));
+  }
+
+  async *exportEvents(): AsyncIterable<RawEvent> {}
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
