@@ -122,11 +122,11 @@ export class BatchWriter {
   private async commit(connection: PoolConnection, batch: Request[], seq: number): Promise<{ outcomes: Outcome[]; deltas: DeltaSet }> {
     const part = this.partition;
     await connection.query('INSERT INTO batches (part, seq) VALUES (?, ?)', [part, seq]);
-    const initials = batch.filter((request) => request.kind === 'initial');
-    if (initials.length > 0) {
+    const initialRows = batch.flatMap((r, pos) => (r.kind === 'initial' ? [[uuidToBinary(r.uuid), r.symbol, r.guess, r.ts, part, seq, pos]] : []));
+    if (initialRows.length > 0) {
       // A uuid already recorded (or twice in this batch) keeps its first row.
-      await connection.query('INSERT INTO initials (uuid, symbol, guess, ts, part, seq) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid', [
-        initials.map((r) => [uuidToBinary(r.uuid), r.symbol, r.guess, r.ts, part, seq]),
+      await connection.query('INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid', [
+        initialRows,
       ]);
     }
     const known = await this.knownInitials(connection, batch);
@@ -135,7 +135,7 @@ export class BatchWriter {
     const deltas = new DeltaSet(this.now());
     const recordedHere = new Set<string>();
     const followupRows: unknown[][] = [];
-    const outcomes = batch.map((request): Outcome => {
+    const outcomes = batch.map((request, pos): Outcome => {
       const row = known.get(request.uuid);
       if (request.kind === 'initial') {
         // Only the first request of the batch for a uuid wrote the row; later ones are retries.
@@ -149,12 +149,12 @@ export class BatchWriter {
       }
       // A followup counts if its initial came before it: earlier batches, or earlier in this one.
       if (!row || (isOurs(row) && !recordedHere.has(request.uuid))) return { outcome: 'unknown-uuid' };
-      followupRows.push([uuidToBinary(request.uuid), request.ts, part, seq]);
+      followupRows.push([uuidToBinary(request.uuid), request.ts, part, seq, pos]);
       deltas.addFollowup(row.symbol, row.ts);
       return { outcome: 'recorded' };
     });
     if (followupRows.length > 0) {
-      await connection.query('INSERT INTO followups (uuid, ts, part, seq) VALUES ?', [followupRows]);
+      await connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?', [followupRows]);
     }
     return { outcomes, deltas };
   }

@@ -15,6 +15,7 @@ const SCHEMA = [
      ts BIGINT NOT NULL COMMENT 'microseconds since 1970-01-01 UTC',
      part TINYINT UNSIGNED NOT NULL,
      seq BIGINT UNSIGNED NOT NULL,
+     pos INT UNSIGNED NOT NULL COMMENT 'arrival order within the batch',
      KEY by_ts (ts),
      KEY by_batch (part, seq)
    ) ENGINE=InnoDB`,
@@ -24,6 +25,7 @@ const SCHEMA = [
      ts BIGINT NOT NULL COMMENT 'microseconds since 1970-01-01 UTC',
      part TINYINT UNSIGNED NOT NULL,
      seq BIGINT UNSIGNED NOT NULL,
+     pos INT UNSIGNED NOT NULL COMMENT 'arrival order within the batch',
      KEY by_uuid (uuid),
      KEY by_ts (ts),
      KEY by_batch (part, seq)
@@ -180,17 +182,17 @@ export class EventsDb {
     }));
   }
 
-  /** Raw events, oldest first (an initial before a followup of the same microsecond). */
+  /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */
   async *exportEvents(from: Micros, to: Micros): AsyncIterable<RawEvent> {
     const connection = await this.pool.getConnection();
     try {
       const rows = streamRows(
         connection,
         `SELECT * FROM (
-             SELECT 0 AS kind, uuid, symbol, guess, ts, 0 AS id FROM initials WHERE ts >= ? AND ts < ?
+             SELECT 0 AS kind, uuid, symbol, guess, ts, part, seq, pos FROM initials WHERE ts >= ? AND ts < ?
              UNION ALL
-             SELECT 1, uuid, NULL, NULL, ts, id FROM followups WHERE ts >= ? AND ts < ?
-           ) events ORDER BY ts, kind, id`,
+             SELECT 1, uuid, NULL, NULL, ts, part, seq, pos FROM followups WHERE ts >= ? AND ts < ?
+           ) events ORDER BY ts, part, seq, pos`,
         [from, to, from, to],
       );
       for await (const row of rows) {
