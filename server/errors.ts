@@ -17,7 +17,8 @@ export const notFound: RequestHandler = (req) => {
   throw new HttpError(
     404,
     `no route ${req.method} ${req.path}: the API is POST /initial, POST /followup, ` +
-      'GET /dashboard/symbol/:symbol, GET /dashboard/range/:lower/:upper, GET /healthz, GET /metrics',
+      'GET /dashboard/symbol/:symbol, GET /dashboard/range/:lower/:upper, GET /dashboard (the page), ' +
+      'GET /healthz, GET /metrics',
   );
 };
 
