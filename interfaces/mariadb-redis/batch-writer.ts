@@ -35,6 +35,12 @@ interface Settle<T> {
 
 type Outcome = InitialResult | FollowupResult;
 
+interface Committed {
+  seq: number;
+  outcomes: Outcome[];
+  deltas: DeltaSet;
+}
+
 export class BatchWriter {
   private queue: Request[] = [];
   private writing = false;
@@ -64,7 +70,8 @@ export class BatchWriter {
    */
   async writeEvents(events: RawEvent[]): Promise<void> {
     const ignore: Settle<never> = { resolve: () => undefined, reject: () => undefined };
-    await this.write(events.map((event) => ({ ...event, kind: event.type, done: ignore }) as Request));
+    const { seq, deltas } = await this.commitBatch(events.map((event) => ({ ...event, kind: event.type, done: ignore }) as Request));
+    await this.recovery.applyBatch(this.partition, seq, deltas);
   }
 
   /** Resolves once every queued request is answered. */
@@ -83,23 +90,47 @@ export class BatchWriter {
     }
   }
 
+  /**
+   * Writes the queue batch after batch. A batch's Redis update overlaps the next batch's commit:
+   * commits stay one at a time (so seqs stay consecutive) and updates stay in seq order, each
+   * after the one before; a failed update is caught up by the next one's reconcile.
+   */
   private async writeQueued(): Promise<void> {
     this.writing = true;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      try {
-        const outcomes = await this.write(batch);
-        batch.forEach((request, i) => (request.done.resolve as (outcome: Outcome) => void)(outcomes[i] as Outcome));
-      } catch (error) {
-        const unavailable = asUnavailable(error);
-        this.pausedUntil = Date.now() + this.options.pauseAfterFailureMs;
-        for (const request of [...batch, ...this.queue.splice(0)]) request.done.reject(unavailable);
+    let applied: Promise<void> = Promise.resolve();
+    for (;;) {
+      if (this.queue.length === 0) {
+        await applied; // requests may arrive meanwhile
+        if (this.queue.length === 0) break;
       }
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      let committed: Committed;
+      try {
+        committed = await this.commitBatch(batch);
+      } catch (error) {
+        this.refuse(batch, error);
+        continue;
+      }
+      applied = applied.then(async () => {
+        try {
+          await this.recovery.applyBatch(this.partition, committed.seq, committed.deltas);
+          batch.forEach((request, i) => (request.done.resolve as (outcome: Outcome) => void)(committed.outcomes[i] as Outcome));
+        } catch (error) {
+          this.refuse(batch, error);
+        }
+      });
     }
     this.writing = false;
   }
 
-  private async write(batch: Request[]): Promise<Outcome[]> {
+  /** Answers 503 to the batch and everything queued, and refuses new requests for a moment. */
+  private refuse(batch: Request[], error: unknown): void {
+    const unavailable = asUnavailable(error);
+    this.pausedUntil = Date.now() + this.options.pauseAfterFailureMs;
+    for (const request of [...batch, ...this.queue.splice(0)]) request.done.reject(unavailable);
+  }
+
+  private async commitBatch(batch: Request[]): Promise<Committed> {
     for (let attempt = 1; ; attempt++) {
       try {
         this.nextSeq ??= (await this.db.lastSeq(this.partition)) + 1;
@@ -107,8 +138,7 @@ export class BatchWriter {
         const { outcomes, deltas } = await this.db.transaction((connection) => this.commit(connection, batch, seq));
         this.nextSeq = seq + 1;
         if (this.options.fault === 'kill-after-commit') process.kill(process.pid, 'SIGKILL');
-        await this.recovery.applyBatch(this.partition, seq, deltas);
-        return outcomes;
+        return { seq, outcomes, deltas };
       } catch (error) {
         // Another process may share the partition, or a commit's fate is unknown: ask MariaDB.
         this.nextSeq = undefined;
@@ -118,18 +148,26 @@ export class BatchWriter {
     }
   }
 
-  /** The batch's transaction: stores what is accepted, decides every request's outcome in arrival order. */
+  /**
+   * The batch's transaction, in two round trips: (1) open it, claim the batch number, store the
+   * initials and look up every uuid of the batch; (2) store the followups and commit. Decides every
+   * request's outcome in arrival order.
+   */
   private async commit(connection: PoolConnection, batch: Request[], seq: number): Promise<{ outcomes: Outcome[]; deltas: DeltaSet }> {
     const part = this.partition;
-    await connection.query('INSERT INTO batches (part, seq) VALUES (?, ?)', [part, seq]);
     const initialRows = batch.flatMap((r, pos) => (r.kind === 'initial' ? [[uuidToBinary(r.uuid), r.symbol, r.guess, r.ts, part, seq, pos]] : []));
+    const uuids = [...new Set(batch.map((request) => request.uuid))].map(uuidToBinary);
+    const statements = ['START TRANSACTION', 'INSERT INTO batches (part, seq) VALUES (?, ?)'];
+    const params: unknown[] = [part, seq];
     if (initialRows.length > 0) {
       // A uuid already recorded (or twice in this batch) keeps its first row.
-      await connection.query('INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid', [
-        initialRows,
-      ]);
+      statements.push('INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid');
+      params.push(initialRows);
     }
-    const known = await this.knownInitials(connection, batch);
+    statements.push('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)');
+    params.push(uuids);
+    const [results] = await connection.query<RowDataPacket[][]>(statements.join('; '), params);
+    const known = knownInitials(results.at(-1) ?? []);
     const isOurs = (row: KnownInitial) => row.part === part && row.seq === seq;
 
     const deltas = new DeltaSet(this.now());
@@ -154,21 +192,22 @@ export class BatchWriter {
       return { outcome: 'recorded' };
     });
     if (followupRows.length > 0) {
-      await connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?', [followupRows]);
+      await connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?; COMMIT', [followupRows]);
+    } else {
+      await connection.query('COMMIT');
     }
     return { outcomes, deltas };
   }
 
-  private async knownInitials(connection: PoolConnection, batch: Request[]): Promise<Map<string, KnownInitial>> {
-    const uuids = [...new Set(batch.map((request) => request.uuid))].map(uuidToBinary);
-    const [rows] = await connection.query<RowDataPacket[]>('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)', [uuids]);
-    const known = new Map<string, KnownInitial>();
-    for (const row of rows) {
-      const uuid = uuidFromBinary(row.uuid as Buffer);
-      known.set(uuid, { uuid, symbol: row.symbol, guess: row.guess === 1, ts: Number(row.ts), part: row.part, seq: Number(row.seq) });
-    }
-    return known;
+}
+
+function knownInitials(rows: RowDataPacket[]): Map<string, KnownInitial> {
+  const known = new Map<string, KnownInitial>();
+  for (const row of rows) {
+    const uuid = uuidFromBinary(row.uuid as Buffer);
+    known.set(uuid, { uuid, symbol: row.symbol, guess: row.guess === 1, ts: Number(row.ts), part: row.part, seq: Number(row.seq) });
   }
+  return known;
 }
 
 export function asUnavailable(error: unknown): BackendUnavailableError {

@@ -61,8 +61,8 @@ describe('planRange', () => {
   });
 
   it('stays bounded: a few hundred buckets and two short edges, whatever the range', () => {
-    // Each side at most one level's worth of each finer level (59 s, 59 min, 23 h, 31 d, 31 × 32 d), then the coarsest.
-    const perSide = 59 + 59 + 23 + 31 + 31;
+    // Each end at most one coarser bucket's worth of each finer level, then the coarsest in the middle.
+    const perSide = LEVELS.slice(0, -1).reduce((sum, level, i) => sum + LEVELS[i + 1]!.micros / level.micros - 1, 0);
     for (const [lower, upper] of cases) {
       const { plan } = stretches(lower, upper, NOW);
       expect(plan.buckets.length).toBeLessThanOrEqual(2 * perSide + Math.ceil((upper - lower) / (1024 * DAY)));
@@ -72,19 +72,25 @@ describe('planRange', () => {
     }
   });
 
-  it('answers a whole recent day from hour buckets and old days from day buckets', () => {
+  it('uses the coarsest buckets that fit: 6 hours from one bucket, old days from day buckets', () => {
     const today = Math.floor(NOW / DAY) * DAY;
     const recent = planRange(today, today + 3600 * SECOND * 6, NOW);
     expect(recent.edges).toEqual([]);
-    expect(recent.buckets.map((b) => b.level.tag)).toEqual(['h', 'h', 'h', 'h', 'h', 'h']);
+    expect(recent.buckets.map((b) => b.level.tag)).toEqual(['h6']);
     const old = planRange(today - 400 * DAY, today - 398 * DAY, NOW);
-    expect(old.buckets.every((b) => b.level.tag === 'd')).toBe(true);
+    expect(old.buckets.map((b) => b.level.tag)).toEqual(['d', 'd']);
+  });
+
+  it('reads few buckets for the usual ranges ending now', () => {
+    for (const span of [3600 * SECOND, DAY, 30 * DAY]) {
+      expect(planRange(NOW - span, NOW, NOW).buckets.length).toBeLessThanOrEqual(60);
+    }
   });
 
   it('keeps fine levels for their retention only', () => {
     const second = LEVELS[0]!;
     expect(bucketExpiry(second, NOW - 3600 * SECOND, NOW).keep).toBe(true);
     expect(bucketExpiry(second, NOW - 7 * 3600 * SECOND, NOW).keep).toBe(false);
-    expect(bucketExpiry(LEVELS[3]!, 0, NOW)).toEqual({ keep: true, expireAtSeconds: 0 });
+    expect(bucketExpiry(LEVELS.find((level) => level.tag === 'h')!, 0, NOW)).toEqual({ keep: true, expireAtSeconds: 0 });
   });
 });

@@ -1,14 +1,15 @@
 // Time buckets of the rollups and the plan that answers a range from them.
 //
-// Every initial is counted in one bucket of each level: its second, minute, hour and day (UTC), and
-// its 32-day and 1024-day stretch since 1970 (so that a range of years needs few buckets too).
+// Every initial is counted in one bucket of each level: its second, 10 seconds, minute, 10 minutes,
+// hour, 6 hours and day (UTC), and its 8, 32, 256 and 1024-day stretch since 1970 (so that a range
+// of years needs few buckets too).
 // A range [lower, upper) is answered by the fewest whole buckets that tile it, coarse in the middle
 // and finer towards the ends, plus at most two "edges" shorter than the finest bucket usable there,
 // which MariaDB answers through its index on the timestamp. So the cost of a range is bounded by
 // the number of buckets (a few hundred for any range) and the events of two short edges.
 //
 // Fine levels are kept for a while only (Redis memory grows with time, not with events):
-//   second buckets 6 hours, minute buckets 35 days, coarser buckets forever.
+//   1 s and 10 s buckets 6 hours, 1 min and 10 min buckets 35 days, coarser buckets forever.
 // Past a level's retention the plan uses the next coarser level, so its edges get wider.
 
 import type { Micros } from '../time.ts';
@@ -26,12 +27,19 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+// Each size divides the next, so buckets of different levels tile a range without overlap. Steps of
+// 4 to 10 keep the buckets of a range few (at most 9 of a level at each end).
 export const LEVELS: readonly Level[] = [
   { tag: 's', micros: SECOND, retentionMicros: 6 * HOUR },
+  { tag: 's10', micros: 10 * SECOND, retentionMicros: 6 * HOUR },
   { tag: 'm', micros: MINUTE, retentionMicros: 35 * DAY },
+  { tag: 'm10', micros: 10 * MINUTE, retentionMicros: 35 * DAY },
   { tag: 'h', micros: HOUR, retentionMicros: Infinity },
+  { tag: 'h6', micros: 6 * HOUR, retentionMicros: Infinity },
   { tag: 'd', micros: DAY, retentionMicros: Infinity },
+  { tag: 'd8', micros: 8 * DAY, retentionMicros: Infinity },
   { tag: 'd32', micros: 32 * DAY, retentionMicros: Infinity },
+  { tag: 'd256', micros: 256 * DAY, retentionMicros: Infinity },
   { tag: 'd1024', micros: 1024 * DAY, retentionMicros: Infinity },
 ];
 
@@ -66,13 +74,14 @@ export function bucketExpiry(level: Level, ts: Micros, now: Micros): { keep: boo
 
 /**
  * From when on level i may be read at `now`: buckets starting at or after it were written when their
- * events came and have not expired. Aligned to the next coarser level so that the stretches of
- * different finest levels meet on whole buckets.
+ * events came and have not expired. Levels kept alike share the point, aligned to the first level
+ * kept longer, so that the stretches of different finest levels meet on whole buckets.
  */
 function readableFrom(i: number, now: Micros): Micros {
   const level = LEVELS[i] as Level;
   if (level.retentionMicros === Infinity) return -Infinity;
-  return ceilTo(now - level.retentionMicros + SAFETY_MICROS, (LEVELS[i + 1] as Level).micros);
+  const keptLonger = LEVELS.find((other) => other.retentionMicros > level.retentionMicros) as Level;
+  return ceilTo(now - level.retentionMicros + SAFETY_MICROS, keptLonger.micros);
 }
 
 export function planRange(lower: Micros, upper: Micros, now: Micros): RangePlan {

@@ -95,6 +95,9 @@ export class EventsDb {
       enableKeepAlive: true,
       supportBigNumbers: true,
       bigNumberStrings: false,
+      // A batch's statements go together: two round trips per transaction instead of six. Every
+      // value is passed as a parameter and escaped.
+      multipleStatements: true,
     });
     const database = new URL(url).pathname.slice(1) || 'og';
     try {
@@ -110,16 +113,16 @@ export class EventsDb {
     return new EventsDb(pool, database);
   }
 
-  /** Runs `work` in a transaction; rolls back if it throws. */
+  /**
+   * Runs `work` as one transaction on one connection; `work` sends START TRANSACTION and COMMIT
+   * itself, so that they share round trips with its statements. Rolled back if it throws.
+   */
   async transaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
     const connection = await this.pool.getConnection();
     try {
-      await connection.beginTransaction();
-      const result = await work(connection);
-      await connection.commit();
-      return result;
+      return await work(connection);
     } catch (error) {
-      await connection.rollback().catch(() => undefined);
+      await connection.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       connection.release();

@@ -52,10 +52,16 @@ for k = 3, #KEYS do
     a = a + 5
     if count ~= '0' then
       redis.call('HINCRBY', key, 'c' .. letter, count)
-      local old = redis.call('HGET', key, 'l' .. letter)
-      if not old or tonumber(lo) < tonumber(old) then redis.call('HSET', key, 'l' .. letter, lo) end
-      old = redis.call('HGET', key, 'h' .. letter)
-      if not old or tonumber(hi) > tonumber(old) then redis.call('HSET', key, 'h' .. letter, hi) end
+      local old = redis.call('HMGET', key, 'l' .. letter, 'h' .. letter)
+      local earlier = not old[1] or tonumber(lo) < tonumber(old[1])
+      local later = not old[2] or tonumber(hi) > tonumber(old[2])
+      if earlier and later then
+        redis.call('HSET', key, 'l' .. letter, lo, 'h' .. letter, hi)
+      elseif earlier then
+        redis.call('HSET', key, 'l' .. letter, lo)
+      elseif later then
+        redis.call('HSET', key, 'h' .. letter, hi)
+      end
     end
     if followups ~= '0' then redis.call('HINCRBY', key, 'f' .. letter, followups) end
   end

@@ -1,41 +1,37 @@
 --[[
-read: sums aggregate hashes of one partition, next to the data, so that only 26 letters cross the wire.
+read: sums aggregate hashes of one partition next to the data, so only 26 letters cross the wire.
 
 KEYS[1]   the partition's mark (only its presence is read: absent means the rollups were lost)
 KEYS[2..] aggregate hashes to sum (absent ones count as empty)
 
-Returns { 1 if the mark is present else 0, then for each letter found:
-          letter, count, followups, earliest, latest } (earliest/latest as strings, '' when no initial).
+Returns { 1 if the mark is present else 0, then field, value pairs }: the fields of the hashes
+('c'..letter count and 'f'..letter followups summed, 'l'..letter earliest the smallest,
+'h'..letter latest the largest), values as integers (microseconds fit: below 2^53).
 ]]
-local sums, letters = {}, {}
+local sums, fields = {}, {}
 for i = 2, #KEYS do
   local flat = redis.call('HGETALL', KEYS[i])
   for j = 1, #flat, 2 do
-    local kind, letter, value = string.sub(flat[j], 1, 1), string.sub(flat[j], 2, 2), flat[j + 1]
-    local s = sums[letter]
-    if not s then
-      s = { count = 0, followups = 0, lo = false, hi = false }
-      sums[letter] = s
-      letters[#letters + 1] = letter
-    end
-    if kind == 'c' then
-      s.count = s.count + tonumber(value)
-    elseif kind == 'f' then
-      s.followups = s.followups + tonumber(value)
-    elseif kind == 'l' then
-      if not s.lo or tonumber(value) < tonumber(s.lo) then s.lo = value end
-    elseif kind == 'h' then
-      if not s.hi or tonumber(value) > tonumber(s.hi) then s.hi = value end
+    local field, value = flat[j], tonumber(flat[j + 1])
+    local old = sums[field]
+    if old == nil then
+      sums[field] = value
+      fields[#fields + 1] = field
+    else
+      local kind = string.byte(field) -- 'l' = 108, 'h' = 104, else a sum
+      if kind == 108 then
+        if value < old then sums[field] = value end
+      elseif kind == 104 then
+        if value > old then sums[field] = value end
+      else
+        sums[field] = old + value
+      end
     end
   end
 end
 local out = { redis.call('EXISTS', KEYS[1]) }
-for _, letter in ipairs(letters) do
-  local s = sums[letter]
-  out[#out + 1] = letter
-  out[#out + 1] = s.count
-  out[#out + 1] = s.followups
-  out[#out + 1] = s.lo or ''
-  out[#out + 1] = s.hi or ''
+for _, field in ipairs(fields) do
+  out[#out + 1] = field
+  out[#out + 1] = sums[field]
 end
 return out
