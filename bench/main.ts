@@ -1,0 +1,285 @@
+// `npm run bench -- [--quick] [--interfaces null,sqlite,mariadb-redis]`: every interface side by side,
+// on this machine, with autocannon. Writes bench/results/ (latest.md, latest.json, machine.json, SVG
+// charts) and prints a line per step. Exits non-zero when the harness fails, a verify fails, or a run
+// got anything but 2xx answers (its figures would not be valid); --quick never judges a speed.
+
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mysql from 'mysql2/promise';
+import { INTERFACE_NAMES, isInterfaceName, type InterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
+import { systemClock } from '../interfaces/time.ts';
+import { formatCount } from './charts.ts';
+import { loadStore } from './load.ts';
+import { formatCores, writeResults, type Machine, type Row, type Settings } from './report.ts';
+import { MB, mariadbDataBytes, redisUsedMemory, sampleCpu, sampleRss, sqliteFileBytes } from './resources.ts';
+import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measure, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
+import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startServer, type AppServer, type Backends } from './servers.ts';
+
+// The servers inherit it, as under the production systemd unit.
+process.env.NODE_ENV = 'production';
+
+const RESULTS_DIR = path.join(import.meta.dirname, 'results');
+
+// --quick caps at 1 s, so that CI also goes through the capped path and stays within minutes.
+const PLANS: Record<'full' | 'quick', Omit<Settings, 'mariadbFlags' | 'redisFlags'>> = {
+  full: { ingestSeconds: 60, ingestConnections: 32, dashboardSeconds: 10, dashboardConnections: 4, warmupSeconds: 3, sizes: [1e4, 1e5, 1e6, 1e7], capSeconds: 10 },
+  quick: { ingestSeconds: 3, ingestConnections: 32, dashboardSeconds: 1, dashboardConnections: 4, warmupSeconds: 0.5, sizes: [1e4, 1e5], capSeconds: 1 },
+};
+
+const startedAt = performance.now();
+function log(message: string): void {
+  const seconds = (performance.now() - startedAt) / 1000;
+  console.log(`[${String(Math.floor(seconds / 60)).padStart(3)}:${(seconds % 60).toFixed(1).padStart(4, '0')}] ${message}`);
+}
+
+const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${value.toFixed(2)} ms`);
+
+class Bench {
+  readonly rows: Row[] = [];
+  /** Per interface and dashboard scenario: the N at which one request first took over the cap. */
+  private readonly capped = new Map<string, number>();
+
+  constructor(
+    private readonly backends: Backends,
+    private readonly settings: Settings,
+    private readonly interfaces: InterfaceName[],
+  ) {}
+
+  /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
+  private async run(server: AppServer, name: InterfaceName, scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
+    const rss = sampleRss(server.pid);
+    const cpu = sampleCpu({ server: server.pid, ...(name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : {}) });
+    let rssMb = 0;
+    let cores: Record<string, number> = {};
+    const result = await measure(server.url, scenario, { seconds, connections, timeoutSeconds }).finally(() => {
+      rssMb = rss.stop();
+      cores = cpu.stop();
+    });
+    server.assertRunning();
+    const row: Row = { interface: name, scenario, events, ...result, rss_mb: rssMb, cpu_cores: cores, connections, valid: result.non2xx === 0 && result.errors === 0 && result.timeouts === 0 };
+    log(
+      `  ${name} ${scenario}${events ? ` @${formatCount(events)}` : ''}: ${Math.round(result.rps)} rps, p50 ${ms(result.p50_ms)}, p99 ${ms(result.p99_ms)}, ` +
+        `peak RSS ${row.rss_mb!.toFixed(0)} MB, cores ${formatCores(cores)}` +
+        `${row.valid ? '' : `, NOT VALID: ${result.non2xx} non-2xx ${JSON.stringify(result.status_codes)}, ${result.errors} errors, ${result.timeouts} timeouts`}`,
+    );
+    this.rows.push(row);
+    return row;
+  }
+
+  async ingest(): Promise<void> {
+    const { ingestSeconds, ingestConnections, warmupSeconds } = this.settings;
+    for (const name of this.interfaces) {
+      log(`ingest: ${name}`);
+      const store = await freshStore(this.backends, name, 'ingest');
+      try {
+        const server = await startServer(this.backends, store);
+        const ran: Row[] = [];
+        try {
+          for (const scenario of INGEST_SCENARIOS) {
+            await measure(server.url, scenario, { seconds: warmupSeconds, connections: ingestConnections, timeoutSeconds: 10 });
+            ran.push(await this.run(server, name, scenario, 0, ingestSeconds, ingestConnections, 10));
+          }
+        } finally {
+          await server.stop();
+        }
+        if (name === 'mariadb-redis') {
+          const verify = await runTool('verify', store);
+          log(`  npm run verify after the ingest runs: ${verify.ok ? 'pass' : 'FAIL'} in ${verify.seconds.toFixed(1)} s: ${verify.summary}`);
+          for (const row of ran) Object.assign(row, { verify_ok: verify.ok, verify_s: verify.seconds, verify_summary: verify.summary, note: `verify after the ingest runs: ${verify.ok ? 'pass' : 'FAIL'}` });
+        }
+      } finally {
+        await dropStore(this.backends, store);
+      }
+    }
+    for (const row of this.rows) {
+      const ceiling = this.rows.find((r) => r.interface === 'null' && r.scenario === row.scenario);
+      if (ceiling?.rps) row.ratio_to_null = row.rps! / ceiling.rps;
+    }
+  }
+
+  async dashboards(n: number): Promise<void> {
+    const end = systemClock();
+    for (const name of this.interfaces) {
+      if (DASHBOARD_SCENARIOS.every((scenario) => this.capped.has(`${name} ${scenario}`))) {
+        log(`dashboards @${formatCount(n)}: ${name} skipped, every scenario capped at a smaller N`);
+        for (const scenario of DASHBOARD_SCENARIOS) this.cappedRow(name, scenario, n);
+        continue;
+      }
+      const store = await freshStore(this.backends, name, `n${n}`);
+      try {
+        await this.load(store, n, end);
+        await this.measureDashboards(store, n);
+      } finally {
+        await dropStore(this.backends, store);
+      }
+    }
+  }
+
+  private cappedRow(name: InterfaceName, scenario: DashboardScenario, n: number): void {
+    const at = this.capped.get(`${name} ${scenario}`) ?? n;
+    this.rows.push({ interface: name, scenario, events: n, rps: null, p50_ms: null, p99_ms: null, probe_ms: null, note: `capped: one request took over ${this.settings.capSeconds} s at ${formatCount(at)}` });
+  }
+
+  private async load(store: InterfaceOptions, n: number, end: number): Promise<void> {
+    if (store.name === 'null') return;
+    log(`load: ${store.name}, ${formatCount(n)} events`);
+    const seconds = await loadStore(store, n, end, (loaded, s) => log(`  ${formatCount(loaded)} events in ${s.toFixed(1)} s (${Math.round(loaded / s).toLocaleString('en-US')}/s)`));
+    const row: Row = { interface: store.name, scenario: 'load', events: n, rps: null, p50_ms: null, p99_ms: null, load_s: seconds, events_per_s: n / seconds };
+    log(`  loaded ${formatCount(n)} events in ${seconds.toFixed(1)} s (${Math.round(n / seconds).toLocaleString('en-US')} events/s)`);
+    this.rows.push(row);
+    if (store.name === 'sqlite') {
+      row.sqlite_file_mb = sqliteFileBytes(store.sqlitePath) / MB;
+      return;
+    }
+    row.redis_used_memory_mb = (await redisUsedMemory(this.backends.redis!)) / MB;
+    row.mariadb_data_mb = (await mariadbDataBytes(store.mariadbUrl)) / MB;
+    log(`  Redis used_memory ${row.redis_used_memory_mb.toFixed(1)} MB, MariaDB data ${row.mariadb_data_mb.toFixed(1)} MB`);
+    const verify = await runTool('verify', store);
+    Object.assign(row, { verify_ok: verify.ok, verify_s: verify.seconds, verify_summary: verify.summary });
+    log(`  npm run verify: ${verify.ok ? 'pass' : 'FAIL'} in ${verify.seconds.toFixed(1)} s: ${verify.summary}`);
+    if (n === Math.max(...this.settings.sizes)) {
+      const rebuild = await runTool('rebuild', store);
+      log(`  npm run rebuild: ${rebuild.ok ? 'ok' : 'FAIL'} in ${rebuild.seconds.toFixed(1)} s: ${rebuild.summary}`);
+      const again = await runTool('verify', store);
+      log(`  npm run verify after the rebuild: ${again.ok ? 'pass' : 'FAIL'} in ${again.seconds.toFixed(1)} s`);
+      Object.assign(row, { rebuild_ok: rebuild.ok, rebuild_s: rebuild.seconds, verify_after_rebuild_ok: again.ok });
+    }
+  }
+
+  private async measureDashboards(store: InterfaceOptions, n: number): Promise<void> {
+    const { dashboardSeconds, dashboardConnections: connections, warmupSeconds, capSeconds } = this.settings;
+    log(`dashboards @${formatCount(n)}: ${store.name}`);
+    let server = await startServer(this.backends, store);
+    try {
+      for (const scenario of DASHBOARD_SCENARIOS) {
+        const key = `${store.name} ${scenario}`;
+        if (this.capped.has(key)) {
+          this.cappedRow(store.name, scenario, n);
+          continue;
+        }
+        const probeMs = await probe(server.url, scenario, capSeconds * 1000);
+        if (probeMs === undefined) {
+          this.capped.set(key, n);
+          this.cappedRow(store.name, scenario, n);
+          log(`  ${key} @${formatCount(n)}: one request took over ${capSeconds} s: capped from here on`);
+          // The server may still be busy with that request (SQLite blocks its event loop).
+          await server.stop();
+          server = await startServer(this.backends, store);
+          continue;
+        }
+        // Too slow for each connection to get three answers in a run: then one connection, no warm-up,
+        // for at least three answers (more connections would only queue behind each other in SQLite).
+        const slow = 3 * probeMs * connections > dashboardSeconds * 1000;
+        if (!slow) await measure(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
+        const seconds = slow ? Math.max(dashboardSeconds, Math.ceil((3 * probeMs) / 1000)) : dashboardSeconds;
+        const row = await this.run(server, store.name, scenario, n, seconds, slow ? 1 : connections, 3 * capSeconds);
+        row.probe_ms = probeMs;
+        if (store.name === 'null') row.note = 'null stores nothing: the HTTP ceiling';
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+/** What a run must have produced for its results to stand; also --quick's assertions. */
+function harnessProblems(rows: readonly Row[], interfaces: InterfaceName[], sizes: number[]): string[] {
+  const problems: string[] = [];
+  for (const name of interfaces) {
+    for (const scenario of INGEST_SCENARIOS) {
+      if (!rows.some((r) => r.interface === name && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no ${name} ${scenario} result`);
+    }
+    for (const n of sizes) {
+      for (const scenario of DASHBOARD_SCENARIOS) {
+        if (!rows.some((r) => r.interface === name && r.scenario === scenario && r.events === n && ((r.rps ?? 0) > 0 || r.note?.startsWith('capped')))) {
+          problems.push(`no ${name} ${scenario} result at ${formatCount(n)}`);
+        }
+      }
+      if (name !== 'null' && !rows.some((r) => r.interface === name && r.scenario === 'load' && r.events === n) && !rows.some((r) => r.interface === name && r.events === n && r.note?.startsWith('capped'))) {
+        problems.push(`no ${name} load at ${formatCount(n)}`);
+      }
+    }
+  }
+  for (const row of rows) {
+    if (row.verify_ok === false || row.verify_after_rebuild_ok === false || row.rebuild_ok === false) problems.push(`${row.interface} ${row.scenario} @${formatCount(row.events)}: verify or rebuild failed: ${row.verify_summary ?? ''}`);
+    if (row.valid === false) problems.push(`${row.interface} ${row.scenario} @${formatCount(row.events)}: ${row.non2xx} non-2xx, ${row.errors} errors, ${row.timeouts} timeouts`);
+  }
+  return problems;
+}
+
+async function versions(backends: Backends): Promise<{ mariadb: string | null; redis: string | null }> {
+  let mariadb: string | null = null;
+  if (backends.mariadb) {
+    const connection = await mysql.createConnection(backends.mariadb.url);
+    const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+    mariadb = String(rows[0]?.v);
+    await connection.end();
+  }
+  const redis = backends.redis ? (/^redis_version:(\S+)/m.exec(await backends.redis.command('INFO', 'server'))?.[1] ?? null) : null;
+  return { mariadb, redis };
+}
+
+function parseCli(): { mode: 'full' | 'quick'; interfaces: InterfaceName[] } {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, interfaces: { type: 'string', default: INTERFACE_NAMES.join(',') } } });
+  const interfaces = values.interfaces.split(',').filter(Boolean);
+  const unknown = interfaces.filter((name) => !isInterfaceName(name));
+  if (unknown.length > 0) throw new Error(`--interfaces: unknown ${unknown.join(', ')}; use a comma-separated list of ${INTERFACE_NAMES.join(', ')}`);
+  return { mode: values.quick ? 'quick' : 'full', interfaces: interfaces as InterfaceName[] };
+}
+
+async function main(): Promise<number> {
+  const { mode, interfaces } = parseCli();
+  const settings: Settings = {
+    ...PLANS[mode],
+    mariadbFlags: `innodb_buffer_pool_size=${MARIADB_SETTINGS.innodbBufferPoolSize}, ${MARIADB_SETTINGS.extraArgs.map((a) => a.replace(/^--/, '').replace(/-/g, '_')).join(', ')}, no binary log (the test server's defaults otherwise)`,
+    redisFlags: 'redis-server defaults without persistence (no AOF, no RDB snapshots), as the test servers run it: lost rollups are rebuilt from MariaDB',
+  };
+  const started = new Date();
+  const loadStart = os.loadavg();
+  log(`bench (${mode}): ${interfaces.join(', ')}; N = ${settings.sizes.map(formatCount).join(', ')}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  const backends = await startBackends(interfaces.includes('mariadb-redis'));
+  const bench = new Bench(backends, settings, interfaces);
+  const problems: string[] = [];
+  let machine: Machine | undefined;
+  try {
+    log(`backends up${backends.mariadb ? `: MariaDB ${backends.mariadb.url}, Redis ${backends.redis?.url}` : ''}`);
+    machine = {
+      mode,
+      started_at: started.toISOString(),
+      finished_at: '',
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model ?? 'unknown',
+      memory_gb: Math.round(os.totalmem() / 1024 ** 3),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      ...(await versions(backends)),
+      load_average_start: loadStart,
+      load_average_end: [],
+    };
+    await bench.ingest();
+    for (const n of settings.sizes) await bench.dashboards(n);
+  } catch (error) {
+    problems.push(`the harness failed: ${(error as Error).stack ?? error}`);
+  } finally {
+    await backends.stop();
+  }
+  problems.push(...harnessProblems(bench.rows, interfaces, settings.sizes));
+  if (machine) {
+    machine.finished_at = new Date().toISOString();
+    machine.load_average_end = os.loadavg();
+    const files = await writeResults(RESULTS_DIR, bench.rows, machine, settings);
+    log(`wrote ${files.map((file) => path.relative(process.cwd(), file)).join(', ')}`);
+  }
+  for (const problem of problems) console.error(`bench: ${problem}`);
+  log(problems.length === 0 ? 'done' : `done with ${problems.length} problem(s)`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench: ${(error as Error).message}`);
+    process.exit(2);
+  },
+);

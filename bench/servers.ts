@@ -1,0 +1,157 @@
+// The processes a benchmark needs: throwaway MariaDB and Redis (the test servers), a fresh store per
+// measurement, the HTTP server of each interface as a child process, and the production tools
+// (`npm run verify`, `npm run rebuild`).
+
+import { spawn } from 'node:child_process';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import type { InterfaceName, InterfaceOptions } from '../interfaces/index.ts';
+import { startMariadb, type MariadbServer } from '../test/servers/mariadb.ts';
+import { freePort, logTail, makeTempDir, removeTempDir, spawnManaged, stopProcess, waitUntil, type ManagedProcess } from '../test/servers/process.ts';
+import { startRedis, type RedisServer } from '../test/servers/redis.ts';
+
+const ROOT = path.join(import.meta.dirname, '..');
+
+/**
+ * The bench MariaDB: production durability (a redo log flush at every commit), but a buffer pool
+ * that holds 10M events and a redo log that does not force a checkpoint every few batches.
+ */
+export const MARIADB_SETTINGS = {
+  innodbBufferPoolSize: '2G',
+  extraArgs: ['--innodb-log-file-size=512M', '--innodb-flush-log-at-trx-commit=1'],
+} as const;
+
+export interface Backends {
+  /** Temporary folder: SQLite files, server logs. */
+  dir: string;
+  mariadb: MariadbServer | undefined;
+  redis: RedisServer | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startBackends(withMariadbRedis: boolean): Promise<Backends> {
+  const dir = await makeTempDir('bench');
+  const [mariadb, redis] = withMariadbRedis ? await Promise.all([startMariadb(MARIADB_SETTINGS), startRedis()]) : [undefined, undefined];
+  return {
+    dir,
+    mariadb,
+    redis,
+    async stop() {
+      await Promise.all([mariadb?.stop(), redis?.stop()]);
+      await removeTempDir(dir);
+    },
+  };
+}
+
+/** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file. */
+export async function freshStore(backends: Backends, name: InterfaceName, label: string): Promise<InterfaceOptions> {
+  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '' };
+  if (name === 'mariadb-redis') {
+    const { mariadb, redis } = required(backends);
+    const url = new URL(mariadb.url);
+    url.pathname = `/bench_${label.replace(/\W/g, '_')}`;
+    await adminQuery(mariadb, `CREATE DATABASE ${url.pathname.slice(1)}`);
+    await redis.flushAll();
+    return { ...store, mariadbUrl: url.toString(), redisUrl: redis.url };
+  }
+  return store;
+}
+
+/** Frees the disk a store took (10M events are gigabytes). */
+export async function dropStore(backends: Backends, store: InterfaceOptions): Promise<void> {
+  if (store.name === 'mariadb-redis') {
+    const { mariadb, redis } = required(backends);
+    await adminQuery(mariadb, `DROP DATABASE IF EXISTS ${new URL(store.mariadbUrl).pathname.slice(1)}`);
+    await redis.flushAll();
+  } else if (store.name === 'sqlite') {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) await fsp.rm(`${store.sqlitePath}${suffix}`, { force: true });
+  }
+}
+
+function required(backends: Backends): { mariadb: MariadbServer; redis: RedisServer } {
+  if (!backends.mariadb || !backends.redis) throw new Error('mariadb-redis needs the MariaDB and Redis backends');
+  return { mariadb: backends.mariadb, redis: backends.redis };
+}
+
+async function adminQuery(mariadb: MariadbServer, sql: string): Promise<void> {
+  const connection = await mysql.createConnection(mariadb.url);
+  try {
+    await connection.query(sql);
+  } finally {
+    await connection.end();
+  }
+}
+
+export interface AppServer {
+  url: string;
+  pid: number;
+  /** Throws with the server's log when it is not running any more. */
+  assertRunning(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * `server/main.ts` on `store`, on a free port, request logs off. Node runs the server itself (tsx as
+ * an --import loader), so the pid is the server's own, for the RSS samples.
+ */
+export async function startServer(backends: Backends, store: InterfaceOptions): Promise<AppServer> {
+  const port = await freePort();
+  const args = [
+    '--import', import.meta.resolve('tsx'),
+    path.join(ROOT, 'server', 'main.ts'),
+    '--port', String(port),
+    '--host', '127.0.0.1',
+    '--workers', '1',
+    '--log-requests', 'false',
+    '--data-interface', store.name,
+    '--sqlite-path', store.sqlitePath,
+    ...(store.name === 'mariadb-redis' ? ['--mariadb-url', store.mariadbUrl, '--redis-url', store.redisUrl] : []),
+  ];
+  const output = path.join(backends.dir, `server-${store.name}.log`);
+  const proc = spawnManaged(`${store.name} server`, process.execPath, args, { cwd: backends.dir, outputFile: output, marker: backends.dir });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(`the ${store.name} server to answer ${url}/healthz`, proc, async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 120_000 });
+  } catch (error) {
+    await stopProcess(proc, { signal: 'SIGKILL' });
+    throw error;
+  }
+  return {
+    url,
+    pid: proc.pid,
+    assertRunning: () => assertRunning(proc),
+    // A SQLite server busy with a long scan only sees SIGTERM once it is done: do not wait for it.
+    stop: async () => void (await stopProcess(proc, { timeoutMs: 5000 })),
+  };
+}
+
+function assertRunning(proc: ManagedProcess): void {
+  if (proc.exitInfo) throw new Error(`the ${proc.name} stopped during the run\n${logTail(proc)}`);
+}
+
+export interface ToolRun {
+  ok: boolean;
+  seconds: number;
+  /** Its last output line (the summary). */
+  summary: string;
+}
+
+/** `npm run verify` or `npm run rebuild` against a mariadb-redis store. */
+export async function runTool(script: 'verify' | 'rebuild', store: InterfaceOptions): Promise<ToolRun> {
+  const started = performance.now();
+  const child = spawn('npm', ['run', '--silent', script], {
+    cwd: ROOT,
+    env: { ...process.env, MARIADB_URL: store.mariadbUrl, REDIS_URL: store.redisUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  const lines = output.trim().split('\n');
+  return { ok: code === 0, seconds: (performance.now() - started) / 1000, summary: code === 0 ? lines.at(-1) ?? '' : lines.slice(-20).join('\n') };
+}
