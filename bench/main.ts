@@ -40,11 +40,15 @@ class Bench {
   /** Per interface and dashboard scenario: the N at which one request first took over the cap. */
   private readonly capped = new Map<string, number>();
 
-  constructor(
-    private readonly backends: Backends,
-    private readonly settings: Settings,
-    private readonly interfaces: InterfaceName[],
-  ) {}
+  private readonly backends: Backends;
+  private readonly settings: Settings;
+  private readonly interfaces: InterfaceName[];
+
+  constructor(backends: Backends, settings: Settings, interfaces: InterfaceName[]) {
+    this.backends = backends;
+    this.settings = settings;
+    this.interfaces = interfaces;
+  }
 
   /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
   private async run(server: AppServer, name: InterfaceName, scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {

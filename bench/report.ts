@@ -201,7 +201,7 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '',
     'Loaded through each interface\'s bulk path, `loadEvents`: sqlite one transaction per 10k events; mariadb-redis batches of 10k events ' +
       '(each committed to MariaDB, then applied to Redis, as requests are) from two writers on two partitions. ' +
-      '`npm run verify` after each mariadb-redis load, `npm run rebuild` (then verify again) at the largest N; their times are the whole npm command\'s, tsx start-up included.',
+      '`npm run verify` after each mariadb-redis load, `npm run rebuild` (then verify again) at the largest N; their times are the whole npm command\'s, Node start-up included.',
     '',
     table(
       ['interface', 'events', 'load (s)', 'events/s', 'Redis used_memory MB (per 1M)', 'MariaDB data MB (per 1M)', 'SQLite file MB (per 1M)', 'verify (s, per 1M)', 'rebuild (s, per 1M)'],

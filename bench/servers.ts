@@ -92,13 +92,12 @@ export interface AppServer {
 }
 
 /**
- * `server/main.ts` on `store`, on a free port, request logs off. Node runs the server itself (tsx as
- * an --import loader), so the pid is the server's own, for the RSS samples.
+ * `server/main.ts` on `store`, on a free port, request logs off. Node runs the server itself (its own
+ * type stripping, no loader), so the pid is the server's own, for the RSS samples.
  */
 export async function startServer(backends: Backends, store: InterfaceOptions): Promise<AppServer> {
   const port = await freePort();
   const args = [
-    '--import', import.meta.resolve('tsx'),
     path.join(ROOT, 'server', 'main.ts'),
     '--port', String(port),
     '--host', '127.0.0.1',

@@ -6,10 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeServer, type FakeServer } from './fake-server.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function startClient(args: string[]) {
-  const child = spawn(TSX, ['client/main.ts', ...args], { cwd: ROOT });
+  const child = spawn(process.execPath, ['client/main.ts', ...args], { cwd: ROOT });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));

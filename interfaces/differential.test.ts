@@ -45,10 +45,8 @@ async function sqliteRangeAnswers(stream: StreamOptions, ranges: [Micros, Micros
     shares.map(
       (share) =>
         new Promise<SymbolAggregate[][]>((resolve, reject) => {
-          // Worker threads do not inherit the TypeScript loader: register it there, then load the file.
-          const script = new URL('./testing/sqlite-ranges.worker.ts', import.meta.url).href;
-          const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script)}); })`;
-          const worker = new Worker(bootstrap, { eval: true, workerData: { stream, ranges: share } });
+          // Node runs the worker's TypeScript itself (type stripping), outside vitest's transform.
+          const worker = new Worker(new URL('./testing/sqlite-ranges.worker.ts', import.meta.url), { workerData: { stream, ranges: share } });
           worker.once('message', resolve);
           worker.once('error', reject);
         }),

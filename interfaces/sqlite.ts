@@ -63,7 +63,10 @@ export class SqliteInterface implements DataInterface {
   private readonly rangeDashboard;
   private readonly loadInOneTransaction;
 
-  private constructor(private readonly db: Database.Database) {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
     db.exec(SCHEMA);
     this.insertInitial = db.prepare<{ uuid: string; symbol: Letter; is_vowel: 0 | 1; date: string }>(INSERT_INITIAL);
     this.insertFollowup = db.prepare<{ uuid: string; date: string }>(INSERT_FOLLOWUP);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what this project needs on Debian 12, and only what is missing:
-#   Node.js >= 20, MariaDB server + client, Redis server + redis-cli, Chromium (browser tests),
-#   python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched).
+#   Node.js 24 LTS (provision/node.sh), MariaDB server + client, Redis server + redis-cli, Chromium
+#   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched).
 #
 #   sudo bash provision/install.sh
 #
@@ -17,7 +17,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export LC_ALL=C
 
-NODE_MAJOR_MIN=20
+NODE_MAJOR_MIN=24
 
 die() {
   echo "install.sh: ERROR: $*" >&2
@@ -39,8 +39,9 @@ if [ -r /etc/os-release ]; then
   fi
 fi
 
-# Binaries may live in sbin folders a non-login root shell does not have on its PATH.
-export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+# Binaries may live in sbin folders a non-login root shell does not have on its PATH; node.sh may
+# link Node into /usr/local/bin, ahead of an older system one.
+export PATH="/usr/local/bin:$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -70,6 +71,9 @@ check() { # component, then the commands that must all exist
 node_ok() { have node && [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; }
 
 if node_ok; then state[node]=present; else state[node]=missing; fi
+# Node 24 and npm's nodedir (the headers native addons build against); idempotent.
+bash "$(dirname "${BASH_SOURCE[0]}")/node.sh" || die "provision/node.sh could not install Node.js $NODE_MAJOR_MIN"
+hash -r
 check mariadb mariadbd mariadb-install-db mariadb
 check redis redis-server redis-cli
 check chromium chromium
@@ -114,24 +118,6 @@ apt_update() {
   updated=1
 }
 
-# Node.js: never install a nodejs older than 20 (Debian 12's own is 18).
-node_error=
-if [ "${state[node]}" = missing ]; then
-  found=$(have node && node --version 2>/dev/null || echo none)
-  apt_update
-  candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')
-  candidate_major=$(printf '%s' "${candidate:-0}" | sed -E 's/^[0-9]+://; s/[^0-9].*$//')
-  if [ -n "$candidate_major" ] && [ "$candidate_major" -ge "$NODE_MAJOR_MIN" ]; then
-    missing_pkgs+=(nodejs)
-  else
-    node_error="Node.js >= $NODE_MAJOR_MIN is required (found: $found) and apt only offers nodejs ${candidate:-(none)}.
-  Install Node.js 20, then run this script again. Either:
-    - NodeSource's apt repository: bash provision/node20.sh (what Vagrant runs; needs deb.nodesource.com)
-    - or the official build: download node-v20.x-linux-x64.tar.xz from https://nodejs.org/dist/latest-v20.x/
-      and extract it: tar -xJf node-v20.*-linux-x64.tar.xz -C /usr/local --strip-components=1"
-  fi
-fi
-
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
   # Keep package scripts from starting MariaDB/Redis: nothing here needs them running, and in a
   # container without an init system starting them fails. (Units stay enabled where systemd runs.)
@@ -160,11 +146,9 @@ missing() { # component, message
   errors+=("$2")
 }
 
-if [ -n "$node_error" ]; then
-  missing node "$node_error"
-elif node_ok; then
+if node_ok; then
   npm_version=$(npm --version 2>/dev/null || true)
-  report node "$(node --version)${npm_version:+, npm $npm_version}"
+  report node "$(node --version)${npm_version:+, npm $npm_version}, addons built against $(npm config get nodedir)"
   [ -n "$npm_version" ] ||
     errors+=("npm is missing: Node.js from NodeSource or nodejs.org ships it (Debian's npm package would pull in Node 18)")
 else

@@ -4,11 +4,11 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BackendUnavailableError } from '../interfaces/contract.ts';
 
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
     this.name = 'HttpError';
   }
 }

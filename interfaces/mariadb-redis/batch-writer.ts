@@ -48,13 +48,19 @@ export class BatchWriter {
   /** The next seq of this partition; re-read from MariaDB after any failure. */
   private nextSeq: number | undefined;
 
-  constructor(
-    private readonly db: EventsDb,
-    private readonly recovery: Recovery,
-    readonly partition: number,
-    private readonly now: () => Micros,
-    private readonly options: BatchWriterOptions,
-  ) {}
+  private readonly db: EventsDb;
+  private readonly recovery: Recovery;
+  readonly partition: number;
+  private readonly now: () => Micros;
+  private readonly options: BatchWriterOptions;
+
+  constructor(db: EventsDb, recovery: Recovery, partition: number, now: () => Micros, options: BatchWriterOptions) {
+    this.db = db;
+    this.recovery = recovery;
+    this.partition = partition;
+    this.now = now;
+    this.options = options;
+  }
 
   recordInitial(event: { uuid: string; symbol: Letter; guess: boolean; ts: Micros }): Promise<InitialResult> {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'initial', ...event, done: { resolve, reject } }));

@@ -24,7 +24,11 @@ export interface HashDelta {
 /** Accumulates a batch; `now` decides which fine buckets are still kept. */
 export class DeltaSet {
   readonly hashes = new Map<string, HashDelta>();
-  constructor(private readonly now: Micros) {}
+  private readonly now: Micros;
+
+  constructor(now: Micros) {
+    this.now = now;
+  }
 
   addInitial(symbol: Letter, ts: Micros): void {
     this.add(symbol, ts, (delta) => {

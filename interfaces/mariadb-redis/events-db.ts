@@ -82,10 +82,13 @@ function streamRows(connection: PoolConnection, sql: string, params: unknown[]):
 }
 
 export class EventsDb {
-  private constructor(
-    readonly pool: Pool,
-    private readonly database: string,
-  ) {}
+  readonly pool: Pool;
+  private readonly database: string;
+
+  private constructor(pool: Pool, database: string) {
+    this.pool = pool;
+    this.database = database;
+  }
 
   static async open(url: string): Promise<EventsDb> {
     const pool = createPool({

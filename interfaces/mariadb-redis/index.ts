@@ -38,13 +38,19 @@ export interface MariadbRedisOptions {
 export class MariadbRedisInterface implements DataInterface {
   readonly name = 'mariadb-redis';
 
-  private constructor(
-    readonly db: EventsDb,
-    readonly rollups: Rollups,
-    readonly recovery: Recovery,
-    private readonly writer: BatchWriter,
-    readonly now: () => Micros,
-  ) {}
+  readonly db: EventsDb;
+  readonly rollups: Rollups;
+  readonly recovery: Recovery;
+  private readonly writer: BatchWriter;
+  readonly now: () => Micros;
+
+  private constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, writer: BatchWriter, now: () => Micros) {
+    this.db = db;
+    this.rollups = rollups;
+    this.recovery = recovery;
+    this.writer = writer;
+    this.now = now;
+  }
 
   static async open(options: MariadbRedisOptions): Promise<MariadbRedisInterface> {
     const now = options.now ?? systemClock;

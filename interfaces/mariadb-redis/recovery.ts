@@ -25,11 +25,15 @@ export interface RebuildProgress {
 export class Recovery {
   private readonly inFlight = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly db: EventsDb,
-    private readonly rollups: Rollups,
-    private readonly now: () => Micros,
-  ) {}
+  private readonly db: EventsDb;
+  private readonly rollups: Rollups;
+  private readonly now: () => Micros;
+
+  constructor(db: EventsDb, rollups: Rollups, now: () => Micros) {
+    this.db = db;
+    this.rollups = rollups;
+    this.now = now;
+  }
 
   /** Applies a committed batch; first brings the partition up to the batch before it if needed. */
   async applyBatch(part: number, seq: number, deltas: DeltaSet): Promise<void> {

@@ -32,10 +32,12 @@ export interface PartitionSums {
 const script = (name: string) => readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
 
 export class Rollups {
-  private constructor(
-    readonly client: Redis | Cluster,
-    private readonly prefix: string,
-  ) {
+  readonly client: Redis | Cluster;
+  private readonly prefix: string;
+
+  private constructor(client: Redis | Cluster, prefix: string) {
+    this.client = client;
+    this.prefix = prefix;
     // Connection errors reach the callers through the commands that fail (a 503); the client
     // reconnects by itself. Without a listener ioredis would print each one.
     client.on('error', () => undefined);

@@ -1,5 +1,5 @@
 // Saves a picture of the dashboard page with some data, for the README:
-//   npx tsx server/page/screenshot.ts [docs/dashboard.png]
+//   node server/page/screenshot.ts [docs/dashboard.png]
 // The app runs on an in-memory sqlite interface filled with a reproducible sample: English letter
 // frequencies over two days, with some followups.
 

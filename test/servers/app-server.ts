@@ -1,4 +1,4 @@
-// The service itself as a child process (`server/main.ts` under tsx), for tests that kill it,
+// The service itself as a child process (`server/main.ts` on Node's own type stripping), for tests that kill it,
 // restart it, or run several processes. Killed at exit should a test forget stop().
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +25,7 @@ export interface AppServer {
 /** Starts `npm start`'s entry point with `env` on a free port; resolves once /healthz answers 200. */
 export async function startAppServer(env: Record<string, string>, timeoutMs = 30_000): Promise<AppServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['server/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_REQUESTS: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

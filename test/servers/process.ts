@@ -248,12 +248,13 @@ export function logTail(proc: ManagedProcess, lines = 25): string {
 /** A server failed to start; `exitedEarly` when its process ended before it was ready. */
 export class ServerStartError extends Error {
   override name = 'ServerStartError';
-  constructor(
-    message: string,
-    readonly exitedEarly: boolean,
-    readonly log: string,
-  ) {
+  readonly exitedEarly: boolean;
+  readonly log: string;
+
+  constructor(message: string, exitedEarly: boolean, log: string) {
     super(message);
+    this.exitedEarly = exitedEarly;
+    this.log = log;
   }
 }
 
