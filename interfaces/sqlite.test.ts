@@ -7,6 +7,7 @@ import { BackendUnavailableError } from './contract.ts';
 import { SqliteInterface } from './sqlite.ts';
 import { collect, dataInterfaceContract, expectAnswersOf, probeRanges } from './testing/contract-suite.ts';
 import { generateEvents, Random } from './testing/event-stream.ts';
+import { httpContract } from './testing/http-contract.ts';
 import { Oracle } from './testing/oracle.ts';
 import { parseTimestamp } from './time.ts';
 
@@ -29,6 +30,7 @@ function freshFile(): string {
 }
 
 dataInterfaceContract('sqlite', () => SqliteInterface.open(freshFile()));
+httpContract('sqlite', () => SqliteInterface.open(freshFile()));
 
 describe('sqlite interface, beyond the contract', () => {
   const initial = { uuid: '00000000-0000-4000-8000-000000000001', symbol: 'e', guess: false, ts: T0 } as const;

@@ -1,5 +1,6 @@
-// Timestamps are integer microseconds since the Unix epoch, UTC. A JS number holds them exactly
-// (2^53 µs is the year 2255), and the API prints them as `YYYY-MM-DD HH:MM:SS.ffffff`.
+// Timestamps are integer microseconds since the Unix epoch, UTC, and the API prints them as
+// `YYYY-MM-DD HH:MM:SS.ffffff`. A JS number holds them exactly while they are safe integers,
+// |µs| <= 2^53 - 1: from 1684 to 2255. Past that the last digits are lost, so nothing outside is parsed.
 
 export type Micros = number;
 
@@ -16,12 +17,32 @@ export function formatMicros(ts: Micros): string {
 // YYYY-MM-DD, then optionally [ T]HH:MM, :SS and .f{1,6}; an optional trailing Z. All UTC.
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?Z?$/;
 
-export const TIMESTAMP_FORMATS =
+const TIMESTAMP_FORMATS =
   'YYYY-MM-DD, optionally followed by " HH:MM", ":SS" and "." with 1 to 6 fraction digits ' +
   '("T" may replace the space, a trailing "Z" is allowed; all UTC)';
 
-/** Parses the range formats of the API; returns undefined for anything else, impossible dates included. */
+// The first and last instants held exactly, both accepted, as the error messages state them.
+const EXACT_SPAN = `${formatMicros(-Number.MAX_SAFE_INTEGER)} to ${formatMicros(Number.MAX_SAFE_INTEGER)}`;
+
+/**
+ * Parses the range formats of the API, exact to the microsecond; returns undefined for anything else,
+ * impossible dates and instants outside the exact span included.
+ */
 export function parseTimestamp(text: string): Micros | undefined {
+  const ts = parseCalendar(text);
+  // Rounding keeps order, so a count past 2^53 - 1 never comes out as a safe integer: a safe one is exact.
+  return ts !== undefined && Number.isSafeInteger(ts) ? ts : undefined;
+}
+
+/** Why parseTimestamp refused `text`, as the error of `subject` (`lower "…"`, `--from "…"`). */
+export function timestampError(subject: string, text: string): string {
+  return parseCalendar(text) === undefined
+    ? `${subject} is not a valid date: use ${TIMESTAMP_FORMATS}`
+    : `${subject} is outside the span of exact timestamps: use a date from ${EXACT_SPAN} (UTC)`;
+}
+
+/** The microseconds of a date in the API's formats, exact or not; undefined for any other text. */
+function parseCalendar(text: string): Micros | undefined {
   const match = TIMESTAMP.exec(text);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [

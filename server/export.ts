@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { RawEvent } from '../interfaces/contract.ts';
 import { openInterface } from '../interfaces/index.ts';
-import { formatMicros, parseTimestamp, TIMESTAMP_FORMATS, type Micros } from '../interfaces/time.ts';
+import { formatMicros, parseTimestamp, timestampError, type Micros } from '../interfaces/time.ts';
 import { ConfigError, interfaceOptionsFrom } from './config.ts';
 
 /** One NDJSON line, keys in the documented order. */
@@ -20,7 +20,7 @@ export function exportLine(event: RawEvent): string {
 function bound(name: string, text: string | undefined): Micros | undefined {
   if (text === undefined) return undefined;
   const ts = parseTimestamp(text);
-  if (ts === undefined) throw new ConfigError(`--${name} "${text}" is not a valid date: use ${TIMESTAMP_FORMATS}`);
+  if (ts === undefined) throw new ConfigError(timestampError(`--${name} "${text}"`, text));
   return ts;
 }
 

@@ -3,7 +3,7 @@
 
 import type { Request } from 'express';
 import { isLetter, type Letter } from '../interfaces/contract.ts';
-import { parseTimestamp, TIMESTAMP_FORMATS, type Micros } from '../interfaces/time.ts';
+import { parseTimestamp, timestampError, type Micros } from '../interfaces/time.ts';
 import { HttpError } from './errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,9 +55,7 @@ export function readRange(lowerText: string, upperText: string): { lower: Micros
 
 export function readTimestamp(name: string, text: string): Micros {
   const ts = parseTimestamp(text);
-  if (ts === undefined) {
-    throw new HttpError(400, `${name} "${clip(text)}" is not a valid date: use ${TIMESTAMP_FORMATS}`);
-  }
+  if (ts === undefined) throw new HttpError(400, timestampError(`${name} "${clip(text)}"`, text));
   return ts;
 }
 
