@@ -79,7 +79,8 @@ async function openBulk(options: InterfaceOptions): Promise<BulkTarget> {
     }
     case 'mariadb-redis': {
       const { MariadbRedisInterface } = await import('../interfaces/mariadb-redis/index.ts');
-      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl });
+      // Batches of 10k events are no requests: give their statements longer than a request's deadline.
+      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: 30_000 });
     }
   }
 }

@@ -46,7 +46,7 @@ export async function startBackends(withMariadbRedis: boolean): Promise<Backends
 
 /** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file. */
 export async function freshStore(backends: Backends, name: InterfaceName, label: string): Promise<InterfaceOptions> {
-  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '' };
+  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', deadlineMs: 2000 };
   if (name === 'mariadb-redis') {
     const { mariadb, redis } = required(backends);
     const url = new URL(mariadb.url);

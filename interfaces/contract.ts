@@ -82,6 +82,23 @@ export class BackendUnavailableError extends Error {
     this.name = 'BackendUnavailableError';
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
+
+  /** `error` as a 503 that names the backend that failed (unchanged if it is one already). */
+  static wrap(error: unknown, backend: string): BackendUnavailableError {
+    if (error instanceof BackendUnavailableError) return error;
+    return new BackendUnavailableError(`${backend} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The backend could not tell in time whether a write was stored (its COMMIT lost the connection).
+ * Neither 200 nor 503 would be true: the server closes the connection without an answer.
+ */
+export class CommitOutcomeUnknownError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'CommitOutcomeUnknownError';
+  }
 }
 
 export function emptyAggregate(symbol: Letter): SymbolAggregate {

@@ -14,6 +14,8 @@ export interface InterfaceOptions {
   mariadbUrl: string;
   /** mariadb-redis: where the aggregates live, e.g. redis://127.0.0.1:6379 */
   redisUrl: string;
+  /** mariadb-redis: no request waits on MariaDB or Redis longer (ms); then a 503. */
+  deadlineMs: number;
 }
 
 export function isInterfaceName(value: string): value is InterfaceName {
@@ -32,7 +34,7 @@ export async function openInterface(options: InterfaceOptions): Promise<DataInte
     }
     case 'mariadb-redis': {
       const { MariadbRedisInterface } = await import('./mariadb-redis/index.ts');
-      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl });
+      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: options.deadlineMs });
     }
   }
 }

@@ -5,7 +5,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DataInterface } from '../interfaces/contract.ts';
 import { systemClock, type Micros } from '../interfaces/time.ts';
-import { withAdmissionLimit } from './admission.ts';
+import { withAdmissionLimit, type AdmissionLimits } from './admission.ts';
 import { dashboardRoutes } from './dashboards.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { ingestRoutes } from './ingest.ts';
@@ -21,8 +21,8 @@ export interface AppOptions {
   random?: Random;
   /** Request lines at level info; errors at error. Default: errors only. */
   logger?: Logger;
-  /** Requests that may wait on the backend at once before the next gets a 503. */
-  maxInFlight?: number;
+  /** Writes and reads that may wait on the backend at once before the next gets a 503 (default 2048 each). */
+  admission?: AdmissionLimits;
   /** Aborted when the server shuts down: the dashboard page's live streams end, so closing need not wait for them. */
   shutdown?: AbortSignal;
 }
@@ -31,7 +31,7 @@ const HEALTH_TIMEOUT_MS = 1000;
 
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? createLogger({ requests: false });
-  const data = withAdmissionLimit(options.data, options.maxInFlight ?? 2048);
+  const data = withAdmissionLimit(options.data, options.admission ?? { writes: 2048, reads: 2048 });
   const observability = createObservability(logger);
 
   const app = express();

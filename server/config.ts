@@ -25,6 +25,7 @@ const FLAGS = {
   'sqlite-path': { type: 'string' },
   'mariadb-url': { type: 'string' },
   'redis-url': { type: 'string' },
+  'backend-deadline-ms': { type: 'string' },
   'log-requests': { type: 'string' },
 } as const;
 
@@ -43,6 +44,7 @@ export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<strin
     sqlitePath: flags['sqlite-path'] ?? env.SQLITE_PATH ?? DEFAULT_SQLITE_PATH,
     mariadbUrl: flags['mariadb-url'] ?? env.MARIADB_URL ?? 'mysql://og:og@127.0.0.1:3306/og',
     redisUrl: flags['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    deadlineMs: integer('BACKEND_DEADLINE_MS', flags['backend-deadline-ms'] ?? env.BACKEND_DEADLINE_MS ?? '2000', 100, 60_000),
   };
 }
 

@@ -1,7 +1,7 @@
 // Every error leaves as JSON `{"error": "..."}` that says what was wrong and what is accepted.
 
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BackendUnavailableError } from '../interfaces/contract.ts';
+import { BackendUnavailableError, CommitOutcomeUnknownError } from '../interfaces/contract.ts';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -39,6 +39,13 @@ const BODY_ERRORS: Record<string, string> = {
 
 export function errorHandler(onUnexpected: (error: unknown) => void): ErrorRequestHandler {
   return (error, _req, res, _next) => {
+    if (error instanceof CommitOutcomeUnknownError) {
+      // Stored or not, nobody can say yet: no answer rather than a false one (the client sees a
+      // dropped connection, as after a crash, and the raw events say later what happened).
+      onUnexpected(error);
+      res.socket?.destroy();
+      return;
+    }
     if (error instanceof BackendUnavailableError) {
       res.set('Retry-After', String(error.retryAfterSeconds));
       res.status(503).json({ error: `${error.message}; retry after ${error.retryAfterSeconds} s` });

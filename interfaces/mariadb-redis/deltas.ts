@@ -5,6 +5,7 @@
 import type { Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { bucketExpiry, LEVELS } from './buckets.ts';
+import type { CountedEvent } from './events-db.ts';
 
 export interface LetterDelta {
   count: number;
@@ -23,6 +24,12 @@ export interface HashDelta {
 
 /** Accumulates a batch; `now` decides which fine buckets are still kept. */
 export class DeltaSet {
+  static of(events: Iterable<CountedEvent>, now: Micros): DeltaSet {
+    const deltas = new DeltaSet(now);
+    for (const event of events) deltas.addCounted(event);
+    return deltas;
+  }
+
   readonly hashes = new Map<string, HashDelta>();
   private readonly now: Micros;
 
@@ -41,6 +48,12 @@ export class DeltaSet {
   /** A followup of the initial (`symbol`, `initialTs`). */
   addFollowup(symbol: Letter, initialTs: Micros): void {
     this.add(symbol, initialTs, (delta) => delta.followups++);
+  }
+
+  /** An event as MariaDB's batches counted it. */
+  addCounted(event: CountedEvent): void {
+    if (event.kind === 'initial') this.addInitial(event.symbol, event.initialTs);
+    else this.addFollowup(event.symbol, event.initialTs);
   }
 
   /** The same deltas cut into sets of at most `hashes` hashes, for writes that need not be atomic. */

@@ -1,11 +1,22 @@
-// The raw events in MariaDB: the source of truth. Every row carries the batch that wrote it
-// (partition, seq), and a batch's row in `batches` commits with its events, so Redis can always be
-// brought up to date from here.
+// The raw events in MariaDB, the source of truth, and every statement the interface sends there:
+// the schema, the batch transaction, the heads and tails of the partitions' logs, the snapshot a
+// rebuild reads, the edges of a range, the export.
+//
+// The log: each batch is a row (part, seq, token) in `batches`, committed with its events, and
+// every event row carries its batch. Seqs are consecutive within a partition as MariaDB has them
+// (the transaction takes the next one under a lock), and the token is random, so a batch of
+// another database, or of this one before a restore, never passes for one of this log.
+//
+// No request waits longer than `deadlineMs`: connections are taken, and statements answered,
+// within it, else a 503 (nothing was stored). Only a COMMIT whose outcome was lost with its
+// connection waits longer: until MariaDB can say whether the batch is there.
 
+import { randomInt } from 'node:crypto';
 import type { Connection as CallbackConnection } from 'mysql2';
-import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
-import { BackendUnavailableError, type Letter, type RawEvent } from '../contract.ts';
+import { createConnection, createPool, type Connection, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { NO_BATCH, type BatchRef } from './rollups.ts';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS initials (
@@ -33,19 +44,14 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS batches (
      part TINYINT UNSIGNED NOT NULL,
      seq BIGINT UNSIGNED NOT NULL,
+     token BIGINT UNSIGNED NOT NULL COMMENT 'random: tells this batch from any other of the same seq',
      committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
      PRIMARY KEY (part, seq)
    ) ENGINE=InnoDB`,
+  // Databases made before batches had tokens: their marks in Redis have none either, so those
+  // partitions are rebuilt once.
+  'ALTER TABLE batches ADD COLUMN IF NOT EXISTS token BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER seq',
 ];
-
-export interface KnownInitial {
-  uuid: string;
-  symbol: Letter;
-  guess: boolean;
-  ts: Micros;
-  part: number;
-  seq: number;
-}
 
 /** An event as the rollups see it: the letter and time of the initial it counts for. */
 export interface CountedEvent {
@@ -54,143 +60,248 @@ export interface CountedEvent {
   initialTs: Micros;
 }
 
+/** A committed batch: where it stands in its partition's log, what it answered, what it counts. */
+export interface WrittenBatch {
+  part: number;
+  batch: BatchRef;
+  /** The batch before it in the log (NO_BATCH for the first). */
+  previous: BatchRef;
+  /** One per event, in order. */
+  outcomes: (InitialResult | FollowupResult)[];
+  counted: CountedEvent[];
+}
+
+export interface EdgeSums {
+  symbol: Letter;
+  count: number;
+  followups: number;
+  lo: Micros;
+  hi: Micros;
+}
+
+export interface EventsDbOptions {
+  /** No request waits on MariaDB longer (ms), but for a COMMIT whose outcome was lost. */
+  deadlineMs: number;
+}
+
 export const uuidToBinary = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
 export function uuidFromBinary(binary: Buffer): string {
   const hex = binary.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** MariaDB error codes after which the same batch may simply be tried again. */
-const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
-export const isRetryable = (error: unknown) => RETRYABLE.has((error as { code?: string }).code ?? '');
-export const isDuplicateBatch = (error: unknown) => (error as { code?: string }).code === 'ER_DUP_ENTRY';
+/** Errors after which the same batch may simply be tried again: nothing of it was committed. */
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_DUP_ENTRY']);
+const isRetryable = (error: unknown) => RETRYABLE.has((error as { code?: string }).code ?? '');
+
+/** How long a request waits, at most, to learn whether a COMMIT that lost its connection happened. */
+const OUTCOME_WAIT_MS = 60_000;
 
 /** The initials and followups a partition's batches wrote, as the letter and time they count for. */
-function countedSql(andBatch: string): string {
-  return `SELECT 'initial' AS kind, symbol, ts AS initialTs FROM initials WHERE part = ? ${andBatch}
+function countedSql(batchFilter: string): string {
+  return `SELECT 'initial' AS kind, symbol, ts AS initialTs FROM initials WHERE part = ? ${batchFilter}
           UNION ALL
           SELECT 'followup', i.symbol, i.ts FROM followups f JOIN initials i ON i.uuid = f.uuid
-          WHERE f.part = ? ${andBatch.replace('seq', 'f.seq')}`;
+          WHERE f.part = ? ${batchFilter.replaceAll('seq', 'f.seq')}`;
 }
-
 const countedEvent = (row: RowDataPacket): CountedEvent => ({ kind: row.kind, symbol: row.symbol, initialTs: Number(row.initialTs) });
 
-/** Rows one at a time, without holding the whole result (the promise wrapper has no stream). */
-function streamRows(connection: PoolConnection, sql: string, params: unknown[]): AsyncIterable<RowDataPacket> {
-  const core = connection.connection as unknown as CallbackConnection;
-  return core.query(sql, params).stream() as unknown as AsyncIterable<RowDataPacket>;
+const HEADS_SQL = (partitions: number) =>
+  Array.from({ length: partitions }, (_, part) => `(SELECT part, seq, token FROM batches WHERE part = ${part} ORDER BY seq DESC LIMIT 1)`).join(' UNION ALL ');
+
+/** A statement's (or a connection's) answer within the deadline; past it the connection is destroyed. */
+async function withinDeadline<T>(work: Promise<T>, deadline: number, what: string, connection?: PoolConnection): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      connection?.destroy();
+      reject(new BackendUnavailableError(`MariaDB did not ${what} in time`));
+    }, Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A connection of `pool` within the deadline; one that comes later goes back to the pool. */
+async function connect(pool: Pool, deadline: number): Promise<PoolConnection> {
+  const pending = pool.getConnection();
+  try {
+    return await withinDeadline(pending, deadline, 'give a connection');
+  } catch (error) {
+    void pending.then((late) => late.release(), () => undefined);
+    throw asUnavailable(error);
+  }
 }
 
 export class EventsDb {
-  readonly pool: Pool;
-  private readonly database: string;
+  private readonly writes: Pool;
+  private readonly reads: Pool;
+  /** Long reads (rebuild snapshots, exports, verify): no statement time limit. */
+  private readonly bulk: Pool;
+  private readonly url: string;
+  private readonly deadlineMs: number;
+  private claimHolder: Connection | undefined;
 
-  private constructor(pool: Pool, database: string) {
-    this.pool = pool;
-    this.database = database;
+  private constructor(url: string, options: EventsDbOptions) {
+    this.url = url;
+    this.deadlineMs = options.deadlineMs;
+    const pool = (connectionLimit: number, statementSeconds?: number) => {
+      const created = createPool({
+        uri: url,
+        connectionLimit,
+        // Waiting for a connection is bounded by the deadline; this bounds the queue too.
+        queueLimit: 1000,
+        connectTimeout: options.deadlineMs,
+        enableKeepAlive: true,
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        // A batch's statements go together: two round trips per transaction instead of six. Every
+        // value is passed as a parameter and escaped.
+        multipleStatements: true,
+      });
+      // MariaDB ends a statement that waits too long (a lock held, a global read lock) by itself,
+      // so the connection stays usable and a transaction that did not COMMIT is rolled back.
+      if (statementSeconds !== undefined) created.on('connection', (c) => {
+          // The event gives the callback connection (whatever the promise wrapper's types say).
+          (c as unknown as CallbackConnection).query(`SET SESSION max_statement_time = ${statementSeconds}`, () => undefined);
+        });
+      return created;
+    };
+    const statementSeconds = (options.deadlineMs * 0.75) / 1000;
+    this.writes = pool(4, statementSeconds);
+    this.reads = pool(8, statementSeconds);
+    this.bulk = pool(4);
   }
 
-  static async open(url: string): Promise<EventsDb> {
-    const pool = createPool({
-      uri: url,
-      connectionLimit: 8,
-      connectTimeout: 2000,
-      enableKeepAlive: true,
-      supportBigNumbers: true,
-      bigNumberStrings: false,
-      // A batch's statements go together: two round trips per transaction instead of six. Every
-      // value is passed as a parameter and escaped.
-      multipleStatements: true,
-    });
-    const database = new URL(url).pathname.slice(1) || 'og';
+  /** Connects, and creates the tables that are missing. */
+  static async open(url: string, options: EventsDbOptions): Promise<EventsDb> {
+    const db = new EventsDb(url, options);
     try {
-      for (const statement of SCHEMA) await pool.query(statement);
+      for (const statement of SCHEMA) await db.bulk.query(statement);
     } catch (error) {
-      await pool.end().catch(() => undefined);
+      await db.close().catch(() => undefined);
       throw new BackendUnavailableError(
         `MariaDB at ${new URL(url).host} refused the schema set-up: ${(error as Error).message}; ` +
           'check MARIADB_URL and that the user may create tables in the database',
         { cause: error },
       );
     }
-    return new EventsDb(pool, database);
+    return db;
   }
 
   /**
-   * Runs `work` as one transaction on one connection; `work` sends START TRANSACTION and COMMIT
-   * itself, so that they share round trips with its statements. Rolled back if it throws.
+   * Commits `events` as the next batch of partition `part`, in two round trips: (1) take the next
+   * seq under a lock on the partition's last batch, store the batch row and the initials, look up
+   * every uuid; (2) store the followups and COMMIT. Decides each event's outcome in arrival order.
+   *
+   * Throws BackendUnavailableError when nothing was committed, CommitOutcomeUnknownError when
+   * MariaDB could not tell in time whether the COMMIT happened.
    */
-  async transaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-    const connection = await this.pool.getConnection();
-    try {
-      return await work(connection);
-    } catch (error) {
-      await connection.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      connection.release();
+  async writeBatch(part: number, events: RawEvent[]): Promise<WrittenBatch> {
+    const deadline = Date.now() + this.deadlineMs;
+    for (;;) {
+      const connection = await connect(this.writes, deadline);
+      const token = randomInt(1, 2 ** 48);
+      let written: { batch: Omit<WrittenBatch, 'outcomes' | 'counted'>; decide: Decision };
+      try {
+        written = await withinDeadline(this.beginBatch(connection, part, events, token), deadline, 'store the batch', connection);
+      } catch (error) {
+        connection.destroy(); // the transaction never committed: MariaDB rolls it back
+        if (isRetryable(error) && Date.now() < deadline) continue;
+        throw asUnavailable(error);
+      }
+      const { batch, decide } = written;
+      try {
+        const followups = decide.followupRows;
+        const commit = followups.length > 0 ? connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?; COMMIT', [followups]) : connection.query('COMMIT');
+        await withinDeadline(commit, deadline, 'commit the batch', connection);
+        connection.release();
+      } catch (error) {
+        connection.destroy();
+        if (!(await this.wasCommitted(part, batch.batch, error))) throw asUnavailable(error);
+      }
+      return { ...batch, outcomes: decide.outcomes, counted: decide.counted };
     }
   }
 
-  async lastSeq(part: number): Promise<number> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS seq FROM batches WHERE part = ?', [part]);
-    return Number(rows[0]?.seq ?? 0);
+  /** The last batch of every partition, in partition order (NO_BATCH for one without). */
+  async heads(partitions: number): Promise<BatchRef[]> {
+    const rows = await this.read<RowDataPacket[]>(HEADS_SQL(partitions), []);
+    const heads = Array.from({ length: partitions }, () => NO_BATCH);
+    for (const row of rows) heads[row.part] = { seq: Number(row.seq), token: Number(row.token) };
+    return heads;
   }
 
-  /** The batches of a partition committed after `afterSeq`, in order. */
-  async batchesAfter(part: number, afterSeq: number): Promise<number[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT seq FROM batches WHERE part = ? AND seq > ? ORDER BY seq', [part, afterSeq]);
-    return rows.map((row) => Number(row.seq));
-  }
-
-  /** What one committed batch counted, read back from its raw events. */
-  async batchEvents(part: number, seq: number): Promise<CountedEvent[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(countedSql('AND seq = ?'), [part, seq, part, seq]);
-    return rows.map(countedEvent);
-  }
-
-  /** Everything a partition's batches counted, streamed (on a connection that may hold a snapshot). */
-  async *partitionEvents(connection: PoolConnection, part: number): AsyncIterable<CountedEvent> {
-    for await (const row of streamRows(connection, countedSql(''), [part, part])) yield countedEvent(row);
+  /** The token of batch `seq` of a partition, undefined when the log has no such batch. */
+  async tokenOf(part: number, seq: number): Promise<number | undefined> {
+    if (seq === 0) return 0;
+    const rows = await this.read<RowDataPacket[]>('SELECT token FROM batches WHERE part = ? AND seq = ?', [part, seq]);
+    return rows[0] === undefined ? undefined : Number(rows[0].token);
   }
 
   /**
-   * Claims a writer partition for this process with a named lock held by a dedicated connection,
-   * so processes rarely share one. Sharing is still correct (batches are keyed by partition and
-   * seq); only slower. The lock goes with the pool's connections when the pool ends.
+   * The batches of a partition from `fromSeq` on (at most `limit`), and what those after
+   * `fromSeq` counted: for a view that trails the log by these batches.
    */
-  async claimPartition(partitions: number): Promise<number> {
-    const holder = await this.pool.getConnection();
-    for (let part = 0; part < partitions; part++) {
-      const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [`${this.database}.writer.${part}`]);
-      if (rows[0]?.got === 1) return part; // the holder stays checked out, keeping the lock
-    }
-    holder.release();
-    return Math.floor(Math.random() * partitions);
+  async logFrom(part: number, fromSeq: number, limit: number): Promise<{ batches: BatchRef[]; counted: CountedEvent[] }> {
+    const results = await this.read<RowDataPacket[][]>(
+      `SELECT COALESCE(MAX(seq), ?) INTO @upto FROM (SELECT seq FROM batches WHERE part = ? AND seq >= ? ORDER BY seq LIMIT ?) chunk;
+       SELECT seq, token FROM batches WHERE part = ? AND seq >= ? AND seq <= @upto ORDER BY seq;
+       ${countedSql('AND seq > ? AND seq <= @upto')}`,
+      [fromSeq, part, fromSeq, limit, part, fromSeq, part, fromSeq, part, fromSeq],
+    );
+    const batches = (results[1] ?? []).map((row) => ({ seq: Number(row.seq), token: Number(row.token) }));
+    if (fromSeq === 0) batches.unshift(NO_BATCH);
+    return { batches, counted: (results[2] ?? []).map(countedEvent) };
+  }
+
+  /**
+   * Runs `work` on a consistent snapshot of a partition: its last batch and everything its
+   * batches counted, streamed. The snapshot ends with `work`, whether it finishes or throws.
+   */
+  async snapshot<T>(part: number, work: (head: BatchRef, events: AsyncIterable<CountedEvent>) => Promise<T>): Promise<T> {
+    return this.onBulkConnection(async (connection) => {
+      await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      const [rows] = await connection.query<RowDataPacket[]>('SELECT seq, token FROM batches WHERE part = ? ORDER BY seq DESC LIMIT 1', [part]);
+      const head = rows[0] ? { seq: Number(rows[0].seq), token: Number(rows[0].token) } : NO_BATCH;
+      const result = await work(head, mapRows(streamRows(connection, countedSql(''), [part, part]), countedEvent));
+      await connection.query('COMMIT');
+      return result;
+    });
   }
 
   /** Initials and followups with `ts` in the given stretches, summed per letter (the edges of a range). */
-  async sumEdges(edges: [Micros, Micros][]): Promise<{ symbol: Letter; count: number; followups: number; lo: Micros; hi: Micros }[]> {
+  async sumEdges(edges: [Micros, Micros][]): Promise<EdgeSums[]> {
     if (edges.length === 0) return [];
     const where = edges.map(() => '(i.ts >= ? AND i.ts < ?)').join(' OR ');
-    const [rows] = await this.pool.query<RowDataPacket[]>(
+    const rows = await this.read<RowDataPacket[]>(
       `SELECT i.symbol, COUNT(DISTINCT i.uuid) AS count, COUNT(f.id) AS followups, MIN(i.ts) AS lo, MAX(i.ts) AS hi
        FROM initials i LEFT JOIN followups f ON f.uuid = i.uuid
        WHERE ${where} GROUP BY i.symbol`,
       edges.flat(),
     );
-    return rows.map((row) => ({
-      symbol: row.symbol,
-      count: Number(row.count),
-      followups: Number(row.followups),
-      lo: Number(row.lo),
-      hi: Number(row.hi),
-    }));
+    return rows.map((row) => ({ symbol: row.symbol, count: Number(row.count), followups: Number(row.followups), lo: Number(row.lo), hi: Number(row.hi) }));
+  }
+
+  /** The symbol dashboards in plain SQL over all events: what verify checks the rollups against. */
+  async totals(): Promise<{ symbol: Letter; count: number; lo: Micros; hi: Micros; followups: number }[]> {
+    return this.onBulkConnection(async (connection) => {
+      const [rows] = await connection.query<RowDataPacket[]>(
+        `SELECT i.symbol, i.count, i.lo, i.hi, COALESCE(f.n, 0) AS followups
+         FROM (SELECT symbol, COUNT(*) AS count, MIN(ts) AS lo, MAX(ts) AS hi FROM initials GROUP BY symbol) i
+         LEFT JOIN (SELECT i.symbol, COUNT(*) AS n FROM followups f JOIN initials i ON i.uuid = f.uuid GROUP BY i.symbol) f ON f.symbol = i.symbol`,
+      );
+      return rows.map((row) => ({ symbol: row.symbol, count: Number(row.count), lo: Number(row.lo), hi: Number(row.hi), followups: Number(row.followups) }));
+    });
   }
 
   /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */
   async *exportEvents(from: Micros, to: Micros): AsyncIterable<RawEvent> {
-    const connection = await this.pool.getConnection();
+    const connection = await this.bulk.getConnection();
+    let finished = false;
     try {
       const rows = streamRows(
         connection,
@@ -206,12 +317,168 @@ export class EventsDb {
         const ts = Number(row.ts);
         yield row.kind === 0 ? { type: 'initial', uuid, symbol: row.symbol, guess: row.guess === 1, ts } : { type: 'followup', uuid, ts };
       }
+      finished = true;
     } finally {
-      connection.release();
+      // A reader that stopped early (a client gone) leaves the result half read: the connection
+      // cannot be used again, so it goes, and MariaDB ends the query.
+      if (finished) connection.release();
+      else connection.destroy();
     }
   }
 
+  /**
+   * Claims a writer partition for this process with a named lock, held by a connection of its
+   * own, so processes rarely share one. Sharing is still correct (the batch transaction locks the
+   * partition's last batch); only slower.
+   */
+  async claimPartition(partitions: number): Promise<number> {
+    const holder = await createConnection(this.url);
+    holder.on('error', () => undefined); // a lost lock only means another process may share the partition
+    const database = (await holder.query<RowDataPacket[]>('SELECT DATABASE() AS name'))[0][0]?.name as string;
+    for (let part = 0; part < partitions; part++) {
+      const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [`${database}.writer.${part}`]);
+      if (rows[0]?.got === 1) {
+        this.claimHolder = holder;
+        return part;
+      }
+    }
+    await holder.end();
+    return Math.floor(Math.random() * partitions);
+  }
+
+  async ping(): Promise<void> {
+    await this.read('SELECT 1', []);
+  }
+
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.writes.end(), this.reads.end(), this.bulk.end(), this.claimHolder?.end().catch(() => undefined)]);
+  }
+
+  /**
+   * Round trip (1) of a batch: the next seq under a lock on the partition's last batch (writers
+   * sharing a partition take turns), the batch row, the initials, and every uuid of the batch.
+   */
+  private async beginBatch(connection: PoolConnection, part: number, events: RawEvent[], token: number) {
+    const seq = { toSqlString: () => '@seq' }; // the seq the statements above chose
+    const initialRows = events.flatMap((e, pos) => (e.type === 'initial' ? [[uuidToBinary(e.uuid), e.symbol, e.guess, e.ts, part, seq, pos]] : []));
+    const statements = [
+      'START TRANSACTION',
+      'SET @prev_seq = 0, @prev_token = 0',
+      'SELECT seq, token INTO @prev_seq, @prev_token FROM batches WHERE part = ? ORDER BY seq DESC LIMIT 1 FOR UPDATE',
+      'SET @seq = @prev_seq + 1',
+      'INSERT INTO batches (part, seq, token) VALUES (?, @seq, ?)',
+    ];
+    const params: unknown[] = [part, part, token];
+    if (initialRows.length > 0) {
+      // A uuid already recorded (or twice in this batch) keeps its first row.
+      statements.push('INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid');
+      params.push(initialRows);
+    }
+    statements.push('SELECT @seq AS seq, @prev_seq AS prev_seq, @prev_token AS prev_token');
+    statements.push('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)');
+    params.push([...new Set(events.map((e) => e.uuid))].map(uuidToBinary));
+    const [results] = await connection.query<RowDataPacket[][]>(statements.join('; '), params);
+    const log = results.at(-2)?.[0] as RowDataPacket;
+    const batch = { seq: Number(log.seq), token };
+    const previous = { seq: Number(log.prev_seq), token: Number(log.prev_token) };
+    return { batch: { part, batch, previous }, decide: decide(events, results.at(-1) ?? [], part, batch.seq) };
+  }
+
+  /**
+   * Whether a batch whose COMMIT lost its connection was committed. A locking read of its row
+   * waits for the transaction, if MariaDB still runs it, to end either way; then the row tells.
+   */
+  private async wasCommitted(part: number, batch: BatchRef, cause: unknown): Promise<boolean> {
+    const giveUpAt = Date.now() + OUTCOME_WAIT_MS;
+    for (;;) {
+      try {
+        const rows = await this.read<RowDataPacket[]>('SELECT token FROM batches WHERE part = ? AND seq = ? LOCK IN SHARE MODE', [part, batch.seq]);
+        return rows[0] !== undefined && Number(rows[0].token) === batch.token;
+      } catch {
+        if (Date.now() > giveUpAt) {
+          throw new CommitOutcomeUnknownError(`MariaDB did not say within ${OUTCOME_WAIT_MS / 1000} s whether batch ${part}/${batch.seq} committed`, { cause });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  /** One statement (or several) on the reads pool, within the deadline. */
+  private async read<T>(sql: string, params: unknown[]): Promise<T> {
+    const deadline = Date.now() + this.deadlineMs;
+    const connection = await connect(this.reads, deadline);
+    try {
+      const [rows] = await withinDeadline(connection.query(sql, params), deadline, 'answer', connection);
+      connection.release();
+      return rows as T;
+    } catch (error) {
+      connection.destroy();
+      throw asUnavailable(error);
+    }
+  }
+
+  /** `work` on a connection of the bulk pool; destroyed if `work` throws (it may hold a half-read stream or a transaction). */
+  private async onBulkConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const connection = await this.bulk.getConnection();
+    try {
+      const result = await work(connection);
+      connection.release();
+      return result;
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
   }
 }
+
+interface Decision {
+  outcomes: (InitialResult | FollowupResult)[];
+  counted: CountedEvent[];
+  followupRows: unknown[][];
+}
+
+/** Each event's outcome, in arrival order, from what MariaDB holds for its uuid after the batch's initials. */
+function decide(events: RawEvent[], rows: RowDataPacket[], part: number, seq: number): Decision {
+  const known = new Map<string, { symbol: Letter; guess: boolean; ts: Micros; ours: boolean }>();
+  for (const row of rows) {
+    known.set(uuidFromBinary(row.uuid as Buffer), { symbol: row.symbol, guess: row.guess === 1, ts: Number(row.ts), ours: row.part === part && Number(row.seq) === seq });
+  }
+  const decision: Decision = { outcomes: [], counted: [], followupRows: [] };
+  const recordedHere = new Set<string>();
+  events.forEach((event, pos) => {
+    const row = known.get(event.uuid);
+    if (event.type === 'initial') {
+      if (!row) throw new Error(`initial ${event.uuid} was neither stored nor found`);
+      // Only the first event of the batch for a uuid wrote the row; later ones are retries.
+      if (row.ours && !recordedHere.has(event.uuid)) {
+        recordedHere.add(event.uuid);
+        decision.counted.push({ kind: 'initial', symbol: event.symbol, initialTs: event.ts });
+        decision.outcomes.push({ outcome: 'recorded' });
+      } else {
+        decision.outcomes.push(row.symbol === event.symbol ? { outcome: 'repeat', guess: row.guess } : { outcome: 'conflict', symbol: row.symbol });
+      }
+      return;
+    }
+    // A followup counts if its initial came before it: earlier batches, or earlier in this one.
+    if (!row || (row.ours && !recordedHere.has(event.uuid))) {
+      decision.outcomes.push({ outcome: 'unknown-uuid' });
+      return;
+    }
+    decision.followupRows.push([uuidToBinary(event.uuid), event.ts, part, seq, pos]);
+    decision.counted.push({ kind: 'followup', symbol: row.symbol, initialTs: row.ts });
+    decision.outcomes.push({ outcome: 'recorded' });
+  });
+  return decision;
+}
+
+/** Rows one at a time, without holding the whole result (the promise wrapper has no stream). */
+function streamRows(connection: PoolConnection, sql: string, params: unknown[]): AsyncIterable<RowDataPacket> {
+  const core = connection.connection as unknown as CallbackConnection;
+  return core.query(sql, params).stream() as unknown as AsyncIterable<RowDataPacket>;
+}
+
+async function* mapRows<T>(rows: AsyncIterable<RowDataPacket>, map: (row: RowDataPacket) => T): AsyncIterable<T> {
+  for await (const row of rows) yield map(row);
+}
+
+const asUnavailable = (error: unknown) => BackendUnavailableError.wrap(error, 'the event store (MariaDB)');

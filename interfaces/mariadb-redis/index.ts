@@ -1,24 +1,15 @@
-// The production interface: raw events in MariaDB (the source of truth), every aggregate
-// precomputed in Redis. See docs/mariadb-redis.md for the design and its guarantees.
+// The production interface: raw events in MariaDB (the source of truth, a log of batches), every
+// aggregate precomputed in Redis (a view of that log that a read never trusts past what it can
+// prove). See docs/mariadb-redis.md for the design and its guarantees.
 
-import {
-  BackendUnavailableError,
-  emptyAggregate,
-  LETTERS,
-  type DataInterface,
-  type ExportRange,
-  type FollowupResult,
-  type InitialResult,
-  type Letter,
-  type RawEvent,
-  type SymbolAggregate,
-} from '../contract.ts';
+import { BackendUnavailableError, LETTERS, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
 import { systemClock, type Micros } from '../time.ts';
-import { asUnavailable, BatchWriter } from './batch-writer.ts';
+import { BatchWriter } from './batch-writer.ts';
 import { planRange } from './buckets.ts';
 import { EventsDb } from './events-db.ts';
 import { Recovery } from './recovery.ts';
-import { PARTITIONS, Rollups, type PartitionSums } from './rollups.ts';
+import { PARTITIONS, Rollups } from './rollups.ts';
+import { aggregateOf, View } from './view.ts';
 
 export interface MariadbRedisOptions {
   mariadbUrl: string;
@@ -27,48 +18,64 @@ export interface MariadbRedisOptions {
   keyPrefix?: string;
   /** "Now" for bucket retention; tests that choose old timestamps move it. */
   now?: () => Micros;
+  /** No request waits on MariaDB or Redis longer (ms, default 2000); then a 503. */
+  deadlineMs?: number;
   maxBatch?: number;
   maxQueue?: number;
   /** Write to this partition instead of claiming a free one (tests of shared partitions). */
   partition?: number;
-  /** Fault injection for tests: 'kill-after-commit' (default: the FAULT_INJECTION variable). */
-  fault?: string;
 }
+
+/** How often each process compares the view with the log and mends it. */
+const SWEEP_EVERY_MS = 1000;
 
 export class MariadbRedisInterface implements DataInterface {
   readonly name = 'mariadb-redis';
-
   readonly db: EventsDb;
   readonly rollups: Rollups;
   readonly recovery: Recovery;
-  private readonly writer: BatchWriter;
   readonly now: () => Micros;
+  private readonly writer: BatchWriter;
+  private readonly view: View;
+  private readonly sweeper: NodeJS.Timeout;
 
-  private constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, writer: BatchWriter, now: () => Micros) {
+  private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, recovery: Recovery, now: () => Micros) {
     this.db = db;
     this.rollups = rollups;
-    this.recovery = recovery;
     this.writer = writer;
+    this.recovery = recovery;
     this.now = now;
+    this.view = new View(db, rollups, recovery, now);
+    let sweeping = false;
+    this.sweeper = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      recovery
+        .sweep()
+        .catch(() => undefined) // MariaDB or Redis away: the next sweep tries again
+        .finally(() => (sweeping = false));
+    }, SWEEP_EVERY_MS);
+    this.sweeper.unref();
   }
 
   static async open(options: MariadbRedisOptions): Promise<MariadbRedisInterface> {
     const now = options.now ?? systemClock;
-    const db = await EventsDb.open(options.mariadbUrl);
+    const deadlineMs = options.deadlineMs ?? 2000;
+    const db = await EventsDb.open(options.mariadbUrl, { deadlineMs });
     let rollups: Rollups | undefined;
     try {
-      rollups = await Rollups.connect(options.redisUrl, options.keyPrefix);
-      const part = options.partition ?? (await db.claimPartition(PARTITIONS));
+      rollups = await Rollups.connect(options.redisUrl, { prefix: options.keyPrefix, deadlineMs });
       const recovery = new Recovery(db, rollups, now);
-      // A crash between a commit and its Redis update, or a Redis that lost its data: mend it now.
-      await recovery.reconcileAll();
-      const writer = new BatchWriter(db, recovery, part, now, {
+      // A crash between a commit and its Redis update, a Redis that lost its data or holds
+      // another log's: mend it now.
+      await recovery.mendAll();
+      const part = options.partition ?? (await db.claimPartition(PARTITIONS));
+      const writer = new BatchWriter(db, recovery, part, {
         maxBatch: options.maxBatch ?? 1000,
         maxQueue: options.maxQueue ?? 20_000,
         pauseAfterFailureMs: 1000,
-        fault: options.fault ?? process.env.FAULT_INJECTION,
       });
-      return new MariadbRedisInterface(db, rollups, recovery, writer, now);
+      return new MariadbRedisInterface(db, rollups, writer, recovery, now);
     } catch (error) {
       await rollups?.close();
       await db.close();
@@ -94,17 +101,13 @@ export class MariadbRedisInterface implements DataInterface {
   }
 
   async symbolAggregate(symbol: Letter): Promise<SymbolAggregate> {
-    const sums = await this.read(['total']);
-    return sumLetter(symbol, sums, []);
+    return aggregateOf(symbol, await this.view.sums(['total']), []);
   }
 
   async rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]> {
     const plan = planRange(lower, upper, this.now());
-    const [sums, edges] = await Promise.all([
-      this.read(plan.buckets.map((bucket) => `${bucket.level.tag}:${bucket.index}`)),
-      this.db.sumEdges(plan.edges).catch((error: unknown) => Promise.reject(asUnavailable(error))),
-    ]);
-    return LETTERS.map((letter) => sumLetter(letter, sums, edges));
+    const [sums, edges] = await Promise.all([this.view.sums(plan.buckets.map((bucket) => `${bucket.level.tag}:${bucket.index}`)), this.db.sumEdges(plan.edges)]);
+    return LETTERS.map((letter) => aggregateOf(letter, sums, edges));
   }
 
   async *exportEvents(range: ExportRange = {}): AsyncIterable<RawEvent> {
@@ -112,53 +115,18 @@ export class MariadbRedisInterface implements DataInterface {
   }
 
   async ping(): Promise<void> {
-    try {
-      await Promise.all([this.db.pool.query('SELECT 1'), this.rollups.client.ping()]);
-    } catch (error) {
-      throw asUnavailable(error);
-    }
+    await Promise.all([
+      this.db.ping(),
+      this.rollups.ping().catch((error: unknown) => {
+        throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+      }),
+    ]);
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.writer.drain();
     await this.rollups.close();
     await this.db.close();
   }
-
-  /** Sums of the given hashes over all partitions; a partition without its mark lost its rollups. */
-  private async read(hashes: string[]): Promise<PartitionSums[]> {
-    let sums: PartitionSums[];
-    try {
-      sums = await this.rollups.read(hashes);
-    } catch (error) {
-      throw asUnavailable(error);
-    }
-    const lost = sums.flatMap((partition, part) => (partition.markPresent ? [] : [part]));
-    if (lost.length > 0) {
-      for (const part of lost) this.recovery.rebuild(part).catch(() => undefined);
-      throw new BackendUnavailableError(`the aggregates are being rebuilt from the raw events (partitions ${lost.join(', ')})`, {
-        retryAfterSeconds: 2,
-      });
-    }
-    return sums;
-  }
-}
-
-function sumLetter(
-  letter: Letter,
-  sums: PartitionSums[],
-  edges: { symbol: Letter; count: number; followups: number; lo: Micros; hi: Micros }[],
-): SymbolAggregate {
-  const aggregate = emptyAggregate(letter);
-  const parts = [...sums.map((partition) => partition.letters.get(letter)), ...edges.filter((edge) => edge.symbol === letter)];
-  for (const part of parts) {
-    if (!part) continue;
-    aggregate.count += part.count;
-    aggregate.followups += part.followups;
-    if (part.count > 0 && part.lo !== null && part.hi !== null) {
-      aggregate.earliest = aggregate.earliest === null ? part.lo : Math.min(aggregate.earliest, part.lo);
-      aggregate.latest = aggregate.latest === null ? part.hi : Math.max(aggregate.latest, part.hi);
-    }
-  }
-  return aggregate;
 }

@@ -1,33 +1,60 @@
-// Keeps the rollups in Redis equal to what the committed batches in MariaDB say, exactly once.
+// Keeps the rollups in Redis a view of MariaDB's log of batches, exactly once: it sequences the
+// three ways batches reach Redis, and knows nothing of SQL or keys.
 //
-// - apply: a batch goes to Redis only as the next one of its partition (the script checks the mark).
-// - reconcile: batches committed but not applied (a crash or a Redis fault between the two) are read
-//   back from MariaDB and applied in order. Runs on start and whenever an apply finds a gap.
-// - rebuild: a partition whose mark is gone (Redis flushed or restarted empty) is recomputed from a
-//   consistent snapshot of MariaDB, under a lease so that one process does it; others wait for it.
+// - project: a committed batch goes to Redis after the batch before it (the script checks the mark),
+//   after its requests were answered; batches waiting for Redis go together in one apply.
+// - reconcile: batches the view trails by (a failed apply, a writer that died, a Redis restored from
+//   an older snapshot) are read back from MariaDB and applied in order.
+// - rebuild: a partition whose mark is gone (Redis flushed or restarted empty), or names a batch
+//   MariaDB does not have (a database recreated or restored, another deployment's data), is
+//   recomputed from a consistent snapshot of MariaDB, under a lease so that one process does it.
+//
+// A sweep once a second compares every partition's mark with MariaDB's head and mends what it
+// finds: so a partition is mended even when no write, and no read, comes for it.
 
 import { randomUUID } from 'node:crypto';
-import type { RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { DeltaSet } from './deltas.ts';
-import type { CountedEvent, EventsDb } from './events-db.ts';
-import { PARTITIONS, type Rollups } from './rollups.ts';
+import type { EventsDb, WrittenBatch } from './events-db.ts';
+import { formatMark, PARTITIONS, type BatchRef, type Rollups } from './rollups.ts';
 
 /** Events accumulated before each write to Redis while rebuilding. */
 const REBUILD_CHUNK_EVENTS = 50_000;
+/** Batches read back from MariaDB, and applied, in one step of a reconcile. */
+const RECONCILE_BATCHES = 50;
 const REBUILD_WAIT_MS = 60_000;
+
+/**
+ * Where a partition's view stands against its log: 'empty' (no batch yet), 'current' (it holds the
+ * head, or a batch committed after the head was read), 'behind' (it holds an earlier batch: the
+ * batch at its mark still to be checked), 'lost' (no mark) or 'foreign' (its mark names a batch
+ * this log does not have).
+ */
+export type Standing = 'empty' | 'current' | 'behind' | 'lost' | 'foreign';
+
+export async function standing(db: EventsDb, part: number, head: BatchRef, mark: BatchRef | undefined): Promise<Standing> {
+  if (mark === undefined) return head.seq === 0 ? 'empty' : 'lost';
+  if (mark.seq < head.seq) return 'behind';
+  if (mark.seq === head.seq) return mark.token === head.token ? 'current' : 'foreign';
+  // Applied after the head was read, or a batch MariaDB never had (or no longer has): ask it.
+  return (await db.tokenOf(part, mark.seq)) === mark.token ? 'current' : 'foreign';
+}
 
 export interface RebuildProgress {
   (partition: number, events: number): void;
 }
 
 export class Recovery {
-  private readonly inFlight = new Map<string, Promise<void>>();
-
   private readonly db: EventsDb;
   private readonly rollups: Rollups;
   private readonly now: () => Micros;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Per partition, committed batches waiting for Redis, in commit order. */
+  private readonly waiting = new Map<number, WrittenBatch[]>();
+  private readonly projecting = new Map<number, Promise<void>>();
+  /** Each partition's mark at the last sweep that found it behind: still there at the next, it is stuck. */
+  private readonly behindAt = new Map<number, string>();
 
   constructor(db: EventsDb, rollups: Rollups, now: () => Micros) {
     this.db = db;
@@ -35,91 +62,150 @@ export class Recovery {
     this.now = now;
   }
 
-  /** Applies a committed batch; first brings the partition up to the batch before it if needed. */
-  async applyBatch(part: number, seq: number, deltas: DeltaSet): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const result = await this.rollups.apply(part, 'batch', seq, deltas);
-      if (result === 'applied' || result === 'duplicate') return;
-      if (result === 'gap') await this.reconcile(part);
-      else await this.rebuild(part); // 'lost'; a rebuild includes this committed batch
+  /**
+   * Hands a committed batch to Redis. Resolves once the partition's waiting batches went (or
+   * failed to go: the sweep then catches the view up from MariaDB); never rejects.
+   */
+  project(written: WrittenBatch): Promise<void> {
+    const queue = this.waiting.get(written.part) ?? [];
+    queue.push(written);
+    this.waiting.set(written.part, queue);
+    let running = this.projecting.get(written.part);
+    if (!running) {
+      running = this.drain(written.part, queue).finally(() => this.projecting.delete(written.part));
+      this.projecting.set(written.part, running);
     }
-    throw new BackendUnavailableError(`batch ${part}/${seq} could not be applied to Redis`);
+    return running;
   }
 
-  /** Every partition brought up to date: on start, and after a fault. */
-  async reconcileAll(): Promise<void> {
-    for (let part = 0; part < PARTITIONS; part++) await this.reconcile(part);
+  /** Resolves when every batch handed over so far went to Redis (or failed to). */
+  async projected(): Promise<void> {
+    await Promise.all(this.projecting.values());
   }
 
-  /** Applies, in order, the batches of a partition that MariaDB has and Redis has not. */
+  /** Mends every partition now (on start): rebuilds what is lost or foreign, catches up what is behind. */
+  mendAll(): Promise<void> {
+    return this.sweep(true);
+  }
+
+  /**
+   * Compares every partition's mark with MariaDB's head and mends what needs it; a partition
+   * behind is caught up only when it did not move since the last sweep (its writer may be slow,
+   * or gone).
+   */
+  async sweep(catchUpNow = false, parts = Array.from({ length: PARTITIONS }, (_, part) => part)): Promise<void> {
+    const [heads, marks] = await Promise.all([this.db.heads(PARTITIONS), this.rollups.marks()]);
+    await Promise.all(
+      parts.map(async (part) => {
+        const mark = marks[part];
+        const where = await standing(this.db, part, heads[part] as BatchRef, mark);
+        if (where === 'lost' || where === 'foreign') return this.rebuild(part);
+        // Marked before its first batch, so that a read right after that batch is not taken for a loss.
+        if (where === 'empty') return this.rollups.initMark(part);
+        if (where !== 'behind') return this.behindAt.delete(part);
+        const seen = formatMark(mark as BatchRef);
+        if (catchUpNow || this.behindAt.get(part) === seen) return this.reconcile(part);
+        this.behindAt.set(part, seen);
+      }),
+    );
+  }
+
+  /** Applies, in order, the batches of a partition that MariaDB has and the view has not. */
   reconcile(part: number): Promise<void> {
     return this.once(`reconcile ${part}`, async () => {
-      const mark = await this.rollups.mark(part);
-      if (mark === undefined) return this.rebuild(part);
-      for (const seq of await this.db.batchesAfter(part, mark)) {
-        const result = await this.rollups.apply(part, 'batch', seq, this.deltasOf(await this.db.batchEvents(part, seq)));
-        if (result === 'lost') return this.rebuild(part);
+      for (;;) {
+        const mark = (await this.rollups.marks())[part];
+        if (mark === undefined) return this.rebuild(part);
+        const { batches, counted } = await this.db.logFrom(part, mark.seq, RECONCILE_BATCHES);
+        const [first, last] = [batches[0], batches.at(-1)];
+        if (first?.seq !== mark.seq || first.token !== mark.token) return this.rebuild(part);
+        if (batches.length === 1 || last === undefined) return;
+        // 'duplicate' or 'gap': another process moved the mark meanwhile; read it again.
+        if ((await this.rollups.apply(part, mark, last, DeltaSet.of(counted, this.now()))) === 'lost') return this.rebuild(part);
       }
     });
   }
 
   /**
-   * Recomputes a partition from MariaDB. Applies wait meanwhile: the mark is removed first, and set
+   * Recomputes a partition from MariaDB. Applies wait meanwhile: the mark is dropped first, and set
    * at the end to the last batch the snapshot holds, so batches committed after it apply on top.
+   * A rebuild that fails half-way releases its lease; the partition stays without a mark, so the
+   * next apply, read or sweep starts it again.
    */
   rebuild(part: number, progress?: RebuildProgress): Promise<void> {
     return this.once(`rebuild ${part}`, async () => {
-      const token = randomUUID();
-      const lease = this.rollups.key(part, 'lease');
-      if ((await this.rollups.client.set(lease, token, 'PX', REBUILD_WAIT_MS, 'NX')) === null) {
-        return this.waitForMark(part);
-      }
-      await this.rollups.client.del(this.rollups.key(part, 'mark'));
-      await this.rollups.deleteAggregates(part);
-      const connection = await this.db.pool.getConnection();
+      const lease = randomUUID();
+      if (!(await this.takeLease(part, lease))) return; // another process rebuilt it meanwhile
       try {
-        await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-        const [rows] = await connection.query<RowDataPacket[]>('SELECT COALESCE(MAX(seq), 0) AS seq FROM batches WHERE part = ?', [part]);
-        const lastSeq = Number(rows[0]?.seq ?? 0);
-        let deltas = new DeltaSet(this.now());
-        let events = 0;
-        for await (const event of this.db.partitionEvents(connection, part)) {
-          addEvent(deltas, event);
-          if (++events % REBUILD_CHUNK_EVENTS === 0) {
-            await this.applyRebuildChunk(part, token, deltas);
-            deltas = new DeltaSet(this.now());
-            progress?.(part, events);
+        await this.rollups.deleteAggregates(part);
+        await this.db.snapshot(part, async (head, events) => {
+          let deltas = new DeltaSet(this.now());
+          let counted = 0;
+          for await (const event of events) {
+            deltas.addCounted(event);
+            if (++counted % REBUILD_CHUNK_EVENTS === 0) {
+              await this.writeChunk(part, lease, deltas);
+              deltas = new DeltaSet(this.now());
+              progress?.(part, counted);
+            }
           }
-        }
-        await this.applyRebuildChunk(part, token, deltas);
-        await connection.query('COMMIT');
-        if ((await this.rollups.finishRebuild(part, token, lastSeq)) !== 'applied') throw staleLease(part);
-        progress?.(part, events);
-      } finally {
-        connection.release();
+          await this.writeChunk(part, lease, deltas);
+          if (!(await this.rollups.finishRebuild(part, lease, head))) throw staleLease(part);
+          progress?.(part, counted);
+        });
+      } catch (error) {
+        await this.rollups.releaseLease(part, lease).catch(() => undefined);
+        throw error;
       }
     });
   }
 
-  deltasOf(events: Iterable<CountedEvent>): DeltaSet {
-    const deltas = new DeltaSet(this.now());
-    for (const event of events) addEvent(deltas, event);
-    return deltas;
-  }
-
-  private async applyRebuildChunk(part: number, token: string, deltas: DeltaSet): Promise<void> {
-    for (const slice of deltas.slices(500)) {
-      if ((await this.rollups.apply(part, 'rebuild', token, slice)) !== 'applied') throw staleLease(part);
+  /** Applies the waiting batches of a partition, those that chain on each other in one step. */
+  private async drain(part: number, queue: WrittenBatch[]): Promise<void> {
+    while (queue.length > 0) {
+      const run = [queue.shift() as WrittenBatch];
+      while (queue[0] && sameBatch(queue[0].previous, (run.at(-1) as WrittenBatch).batch)) run.push(queue.shift() as WrittenBatch);
+      const [first, last] = [run[0] as WrittenBatch, run.at(-1) as WrittenBatch];
+      const deltas = DeltaSet.of(run.flatMap((written) => written.counted), this.now());
+      try {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
+          if (result === 'applied') break;
+          // Applied by a reconcile or a rebuild already, or the view holds another log's batches.
+          if (result === 'duplicate') {
+            await this.sweep(true, [part]);
+            break;
+          }
+          // The view lacks the batches before these, or lost everything: mend it, then try once more.
+          await (result === 'gap' ? this.reconcile(part) : this.rebuild(part));
+        }
+      } catch {
+        // Redis or MariaDB failed: drop what waits; the sweep catches the view up from MariaDB.
+        queue.length = 0;
+      }
     }
   }
 
-  private async waitForMark(part: number): Promise<void> {
-    const deadline = Date.now() + REBUILD_WAIT_MS;
-    while (Date.now() < deadline) {
-      if ((await this.rollups.mark(part)) !== undefined) return;
+  private async writeChunk(part: number, lease: string, deltas: DeltaSet): Promise<void> {
+    for (const slice of deltas.slices(500)) {
+      if (!(await this.rollups.rebuildChunk(part, lease, slice))) throw staleLease(part);
+    }
+  }
+
+  /**
+   * Takes the partition's rebuild lease, waiting while another process holds it; false when that
+   * one finished the rebuild meanwhile. One that died leaves its lease to expire, then this one goes on.
+   */
+  private async takeLease(part: number, lease: string): Promise<boolean> {
+    const giveUpAt = Date.now() + REBUILD_WAIT_MS;
+    while (!(await this.rollups.beginRebuild(part, lease))) {
+      if ((await this.rollups.marks())[part] !== undefined) return false;
+      if (Date.now() > giveUpAt) {
+        throw new BackendUnavailableError(`partition ${part} of the rollups is being rebuilt by another process`, { retryAfterSeconds: 5 });
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new BackendUnavailableError(`partition ${part} of the rollups is being rebuilt by another process`, { retryAfterSeconds: 5 });
+    return true;
   }
 
   /** One run at a time of the same work in this process; callers meanwhile share its result. */
@@ -133,10 +219,7 @@ export class Recovery {
   }
 }
 
-function addEvent(deltas: DeltaSet, event: CountedEvent): void {
-  if (event.kind === 'initial') deltas.addInitial(event.symbol, event.initialTs);
-  else deltas.addFollowup(event.symbol, event.initialTs);
-}
+const sameBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
 
 function staleLease(part: number): BackendUnavailableError {
   return new BackendUnavailableError(`the rebuild of partition ${part} was taken over by another process`, { retryAfterSeconds: 5 });

@@ -1,35 +1,88 @@
-// The aggregates in Redis: key layout, the client (a single server or a Cluster, found by asking the
-// server), and the two scripts that write and read them.
+// The aggregates in Redis, and everything about them: the client (a single server or a Cluster,
+// found by asking the server), the key layout, the hash fields and the scripts (scripts/*.lua, one
+// job each). Nothing else in the interface knows a key or a field.
 //
 // Writes are spread over PARTITIONS partitions, one per writing process: each partition's keys share
 // a hash tag, so one script touches one Cluster slot, and a hot letter does not pin every write to
-// one node. Reads sum the partitions.
+// one node. Each partition's mark names the last committed batch its rollups hold ("seq:token");
+// reads compare it with MariaDB's batches and never trust a view they cannot place there.
 
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { BackendUnavailableError, isLetter, type Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
-import type { DeltaSet } from './deltas.ts';
+import type { DeltaSet, HashDelta } from './deltas.ts';
 
 export const PARTITIONS = 8;
+
+/** A committed batch of a partition: its seq and the random token written with it. */
+export interface BatchRef {
+  seq: number;
+  token: number;
+}
+
+/** The mark of a partition that has no batch yet. */
+export const NO_BATCH: BatchRef = { seq: 0, token: 0 };
+
+export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'lost';
+
+export interface LetterSums {
+  count: number;
+  followups: number;
+  lo: Micros | null;
+  hi: Micros | null;
+}
+
+/** A partition's sums over some hashes, and the mark they belong to (undefined: the rollups were lost). */
+export interface PartitionView {
+  mark: BatchRef | undefined;
+  letters: Map<Letter, LetterSums>;
+}
+
+export interface RollupsOptions {
+  /** Prefix of every key (default 'og:'): lets two deployments share a Redis. */
+  prefix?: string;
+  /** No command waits longer (ms); then it fails (a 503). */
+  deadlineMs: number;
+}
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     // Arrays are flattened into the command by ioredis: a large batch has too many arguments to spread.
-    ogApply(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<ApplyResult, Context>;
-    ogRead(numberOfKeys: number, keys: string[]): Result<(string | number)[], Context>;
+    ogApplyBatch(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<ApplyResult, Context>;
+    ogBeginRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
+    ogRebuildChunk(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
+    ogFinishRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
+    ogReleaseLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
+    ogRead(numberOfKeys: number, keys: string[]): Result<(string | number | null)[], Context>;
   }
 }
 
-export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'lost' | 'stale';
+const SCRIPTS = {
+  ogApplyBatch: 'apply-batch',
+  ogBeginRebuild: 'begin-rebuild',
+  ogRebuildChunk: 'rebuild-chunk',
+  ogFinishRebuild: 'finish-rebuild',
+  ogReleaseLease: 'release-lease',
+  ogRead: 'read',
+} as const;
 
-/** A partition's sums over some hashes; `markPresent` false means its rollups were lost. */
-export interface PartitionSums {
-  markPresent: boolean;
-  letters: Map<Letter, { count: number; followups: number; lo: Micros | null; hi: Micros | null }>;
+/** A script's text, its `--- @include "name"` lines replaced by scripts/name.lua. */
+function script(name: string): string {
+  const text = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+  return text.replace(/^--- @include "([\w/-]+)"$/gm, (_, included: string) => script(included));
 }
 
-const script = (name: string) => readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+export const formatMark = (mark: BatchRef): string => `${mark.seq}:${mark.token}`;
+
+/** A mark as written by apply-batch or finish-rebuild; anything else (an older format) is no mark this database knows. */
+export function parseMark(text: string): BatchRef {
+  const match = /^(\d+):(\d+)$/.exec(text);
+  return match ? { seq: Number(match[1]), token: Number(match[2]) } : { seq: -1, token: -1 };
+}
+
+/** Rebuild leases live this long unless extended by each chunk. */
+const LEASE_MS = 60_000;
 
 export class Rollups {
   readonly client: Redis | Cluster;
@@ -41,112 +94,179 @@ export class Rollups {
     // Connection errors reach the callers through the commands that fail (a 503); the client
     // reconnects by itself. Without a listener ioredis would print each one.
     client.on('error', () => undefined);
-    client.defineCommand('ogApply', { lua: script('apply') });
-    client.defineCommand('ogRead', { lua: script('read'), readOnly: true });
+    for (const [command, file] of Object.entries(SCRIPTS)) {
+      client.defineCommand(command, { lua: script(file), readOnly: command === 'ogRead' });
+    }
   }
 
-  /** Connects to a Redis server, or to the Cluster it belongs to. Commands fail at once while disconnected (no queue). */
-  static async connect(url: string, prefix = 'og:'): Promise<Rollups> {
-    // No offline queue: while Redis is away, commands fail at once (a quick 503) instead of piling up.
+  /**
+   * Connects to a Redis server, or to the Cluster it belongs to, and refuses one that may evict
+   * keys. Commands fail at once while disconnected (no queue), and after `deadlineMs` at most.
+   */
+  static async connect(url: string, options: RollupsOptions): Promise<Rollups> {
     // Auto-pipelining sends the commands of one tick (many requests' reads) in one write.
-    const options = {
+    const clientOptions = {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: 5000,
+      connectTimeout: options.deadlineMs,
+      commandTimeout: options.deadlineMs,
     };
-    const probe = new Redis(url, { ...options, lazyConnect: true, retryStrategy: () => null });
+    const probe = new Redis(url, { ...clientOptions, lazyConnect: true, retryStrategy: () => null });
+    let info: string;
     try {
       await probe.connect();
-      const clusterEnabled = /cluster_enabled:1/.test(await probe.info('cluster'));
-      if (!clusterEnabled) {
-        probe.disconnect();
-        const client = new Redis(url, { ...options, lazyConnect: true });
-        await client.connect();
-        return new Rollups(client, prefix);
-      }
-      const { host, port, password, username } = probe.options;
-      probe.disconnect();
-      const cluster = new Cluster([{ host, port }], {
-        enableOfflineQueue: false,
-        redisOptions: { ...options, password, username },
-      });
-      await new Promise<void>((resolve, reject) => {
-        cluster.once('ready', resolve);
-        cluster.once('error', reject);
-      });
-      return new Rollups(cluster, prefix);
+      info = await probe.info();
     } catch (error) {
       probe.disconnect();
       throw new BackendUnavailableError(`Redis at ${url} does not answer: ${(error as Error).message}; is it running?`, { cause: error });
     }
-  }
-
-  key(partition: number, suffix: string): string {
-    return `${this.prefix}{p${partition}}:${suffix}`;
-  }
-
-  async apply(partition: number, mode: 'batch' | 'rebuild', seqOrToken: string | number, deltas: DeltaSet): Promise<ApplyResult> {
-    const keys = [this.key(partition, 'mark'), this.key(partition, 'lease')];
-    const args: (string | number)[] = [mode, seqOrToken];
-    for (const { hash, expireAtSeconds, letters } of deltas.hashes.values()) {
-      keys.push(this.key(partition, hash));
-      args.push(expireAtSeconds, letters.size);
-      for (const [letter, d] of letters) args.push(letter, d.count, d.followups, d.count ? d.lo : 0, d.count ? d.hi : 0);
+    probe.disconnect();
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy !== 'noeviction') {
+      throw new Error(
+        `Redis at ${url} has maxmemory-policy ${policy ?? 'unknown'}: it may evict the aggregates, and evicted counts would be silently wrong. ` +
+          'Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction).',
+      );
     }
-    return this.client.ogApply(keys.length, keys, args);
+    const prefix = options.prefix ?? 'og:';
+    if (!/^cluster_enabled:1/m.test(info)) {
+      const client = new Redis(url, { ...clientOptions, lazyConnect: true });
+      await client.connect();
+      return new Rollups(client, prefix);
+    }
+    const { host, port, password, username } = probe.options;
+    const cluster = new Cluster([{ host, port }], { enableOfflineQueue: false, redisOptions: { ...clientOptions, password, username } });
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', resolve);
+      cluster.once('error', reject);
+    });
+    return new Rollups(cluster, prefix);
   }
 
   /**
-   * Sums the given hashes ('total', 's:123', ...) of every partition, one script call per partition
-   * that holds anything (its mark is past 0; with one writer, 7 of the 8 are empty).
+   * Moves a partition's rollups from the batch `expected` to `batch` by the deltas of the batches
+   * in between (one, or several when catching up).
    */
-  async read(hashes: string[]): Promise<PartitionSums[]> {
-    const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
-    const marks = await Promise.all(partitions.map((p) => this.client.get(this.key(p, 'mark'))));
+  apply(part: number, expected: BatchRef, batch: BatchRef, deltas: DeltaSet): Promise<ApplyResult> {
+    const [keys, args] = this.deltaArgs(part, deltas);
+    return this.client.ogApplyBatch(keys.length + 1, [this.key(part, 'mark'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
+  }
+
+  /** Gives a partition without batches its mark, NO_BATCH, unless it has one. */
+  async initMark(part: number): Promise<void> {
+    await this.client.set(this.key(part, 'mark'), formatMark(NO_BATCH), 'NX');
+  }
+
+  /** Takes the partition's rebuild lease and drops its mark; false when another process rebuilds it. */
+  async beginRebuild(part: number, leaseToken: string): Promise<boolean> {
+    return (await this.client.ogBeginRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, LEASE_MS])) === 1;
+  }
+
+  /** Adds a chunk of a rebuild's sums; false when the lease is no longer ours. */
+  async rebuildChunk(part: number, leaseToken: string, deltas: DeltaSet): Promise<boolean> {
+    const [keys, args] = this.deltaArgs(part, deltas);
+    return (await this.client.ogRebuildChunk(keys.length + 1, [this.key(part, 'lease'), ...keys], [leaseToken, LEASE_MS, ...args])) === 'applied';
+  }
+
+  /** Ends a rebuild at the batch `head`; false when the lease is no longer ours. */
+  async finishRebuild(part: number, leaseToken: string, head: BatchRef): Promise<boolean> {
+    return (await this.client.ogFinishRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, formatMark(head)])) === 'applied';
+  }
+
+  async releaseLease(part: number, leaseToken: string): Promise<void> {
+    await this.client.ogReleaseLease(1, [this.key(part, 'lease')], [leaseToken]);
+  }
+
+  /** Sums the given hashes ('total', 's:123', ...) of each of `parts`, each with the mark it belongs to. */
+  read(parts: number[], hashes: string[]): Promise<PartitionView[]> {
     return Promise.all(
-      partitions.map(async (p): Promise<PartitionSums> => {
-        if (marks[p] === null || marks[p] === '0') return { markPresent: marks[p] !== null, letters: new Map() };
-        const keys = [this.key(p, 'mark'), ...hashes.map((hash) => this.key(p, hash))];
-        return parseSums(await this.client.ogRead(keys.length, keys));
+      parts.map(async (part) => {
+        const keys = [this.key(part, 'mark'), ...hashes.map((hash) => this.key(part, hash))];
+        const [mark, ...fields] = await this.client.ogRead(keys.length, keys);
+        return { mark: typeof mark === 'string' ? parseMark(mark) : undefined, letters: parseSums(fields) };
       }),
     );
   }
 
-  /** Ends a rebuild: the mark says which batches the rebuilt rollups hold; the lease is dropped. */
-  async finishRebuild(partition: number, token: string, lastSeq: number): Promise<ApplyResult> {
-    return this.client.ogApply(2, [this.key(partition, 'mark'), this.key(partition, 'lease')], ['finish', token, lastSeq]);
+  /** Every partition's mark, in partition order (undefined: none). */
+  async marks(): Promise<(BatchRef | undefined)[]> {
+    const values = await Promise.all(Array.from({ length: PARTITIONS }, (_, part) => this.client.get(this.key(part, 'mark'))));
+    return values.map((value) => (value === null ? undefined : parseMark(value)));
+  }
+
+  /** One hash of a partition as it is stored, field by field (for verify). */
+  async storedHashes(part: number, hashes: string[]): Promise<Record<string, string>[]> {
+    const pipeline = this.client.pipeline();
+    for (const hash of hashes) pipeline.hgetall(this.key(part, hash));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map((reply) => (reply[1] ?? {}) as Record<string, string>);
   }
 
   /** Deletes a partition's totals and buckets (not its mark or lease). */
-  async deleteAggregates(partition: number): Promise<void> {
-    for await (const keys of this.aggregateKeys(partition)) if (keys.length > 0) await this.client.del(...keys);
+  async deleteAggregates(part: number): Promise<void> {
+    for await (const keys of this.aggregateKeys(part)) if (keys.length > 0) await this.client.del(...keys);
   }
 
-  /** A partition's totals and bucket keys, a page at a time, from whichever node holds them. */
-  async *aggregateKeys(partition: number): AsyncIterable<string[]> {
-    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
-    for (const node of nodes) {
-      for (const match of [this.key(partition, 'total'), this.key(partition, '*:*')]) {
-        yield* node.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>;
-      }
+  /**
+   * A partition's totals and bucket hashes that exist, a page at a time, from whichever node holds
+   * them, each with its time to live in seconds (-1: none).
+   */
+  async *aggregateHashes(part: number): AsyncIterable<{ hash: string; ttlSeconds: number }[]> {
+    const start = this.key(part, '').length;
+    for await (const keys of this.aggregateKeys(part)) {
+      const ttls = await Promise.all(keys.map((key) => this.client.ttl(key)));
+      yield keys.map((key, i) => ({ hash: key.slice(start), ttlSeconds: ttls[i] as number }));
     }
   }
 
-  async mark(partition: number): Promise<number | undefined> {
-    const value = await this.client.get(this.key(partition, 'mark'));
-    return value === null ? undefined : Number(value);
+  async ping(): Promise<void> {
+    await this.client.ping();
   }
 
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+
+  private key(part: number, suffix: string): string {
+    return `${this.prefix}{p${part}}:${suffix}`;
+  }
+
+  private async *aggregateKeys(part: number): AsyncIterable<string[]> {
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    for (const node of nodes) {
+      for (const match of [this.key(part, 'total'), this.key(part, '*:*')]) {
+        yield* node.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>;
+      }
+    }
+  }
+
+  /** The keys and the arguments of includes/merge-deltas.lua for `deltas`. */
+  private deltaArgs(part: number, deltas: DeltaSet): [string[], (string | number)[]] {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { hash, expireAtSeconds, letters } of deltas.hashes.values()) {
+      keys.push(this.key(part, hash));
+      args.push(expireAtSeconds, letters.size);
+      for (const [letter, d] of letters) args.push(letter, d.count, d.followups, d.count ? d.lo : 0, d.count ? d.hi : 0);
+    }
+    return [keys, args];
+  }
 }
 
-function parseSums(reply: (string | number)[]): PartitionSums {
-  const letters: PartitionSums['letters'] = new Map();
-  for (let i = 1; i < reply.length; i += 2) {
+/** The fields a hash holds for these deltas, as the scripts write them (for verify's comparison). */
+export function storedFields(delta: HashDelta): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [letter, d] of delta.letters) {
+    if (d.count > 0) Object.assign(fields, { [`c${letter}`]: `${d.count}`, [`l${letter}`]: `${d.lo}`, [`h${letter}`]: `${d.hi}` });
+    if (d.followups > 0) fields[`f${letter}`] = `${d.followups}`;
+  }
+  return fields;
+}
+
+function parseSums(reply: (string | number | null)[]): Map<Letter, LetterSums> {
+  const letters = new Map<Letter, LetterSums>();
+  for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);
     const letter = field.slice(1);
     if (!isLetter(letter)) continue;
@@ -161,5 +281,5 @@ function parseSums(reply: (string | number)[]): PartitionSums {
     else if (field[0] === 'l') sums.lo = value;
     else if (field[0] === 'h') sums.hi = value;
   }
-  return { markPresent: reply[0] === 1, letters };
+  return letters;
 }

@@ -3,12 +3,19 @@
 //
 //   verify   exit 0 when every aggregate equals what the raw events say, 1 with the differences
 //   rebuild  recompute every partition's rollups from MariaDB (safe while servers run: their
-//            writes wait for each partition, then apply on top)
+//            applies wait for each partition, then go on top)
+//
+// verify only reads; neither claims a writer partition.
 
 import { interfaceOptionsFrom } from '../../server/config.ts';
-import { MariadbRedisInterface } from './index.ts';
-import { PARTITIONS } from './rollups.ts';
+import { systemClock } from '../time.ts';
+import { EventsDb } from './events-db.ts';
+import { Recovery } from './recovery.ts';
+import { PARTITIONS, Rollups } from './rollups.ts';
 import { verify } from './verify.ts';
+
+/** Longer than a request's: these are operator commands, not requests. */
+const DEADLINE_MS = 30_000;
 
 const command = process.argv[2];
 
@@ -22,19 +29,24 @@ async function main(): Promise<number> {
     return 2;
   }
   const { mariadbUrl, redisUrl } = interfaceOptionsFrom(process.env);
-  const data = await MariadbRedisInterface.open({ mariadbUrl, redisUrl });
+  const db = await EventsDb.open(mariadbUrl, { deadlineMs: DEADLINE_MS });
+  const rollups = await Rollups.connect(redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   try {
     if (command === 'rebuild') {
+      const recovery = new Recovery(db, rollups, systemClock);
       for (let part = 0; part < PARTITIONS; part++) {
-        await data.recovery.rebuild(part, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
+        await recovery.rebuild(part, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
       }
       progress('');
       console.log(`rebuilt the aggregates of ${PARTITIONS} partitions from MariaDB in ${seconds()} s`);
       return 0;
     }
-    const report = await verify(data, progress);
+    const report = await verify(db, rollups, systemClock, progress);
     progress('');
     for (const difference of report.differences.slice(0, 50)) console.log(difference);
     if (report.differences.length > 50) console.log(`… and ${report.differences.length - 50} more`);
@@ -43,7 +55,8 @@ async function main(): Promise<number> {
     else console.log(`${report.differences.length} differences: ${summary}`);
     return report.differences.length === 0 ? 0 : 1;
   } finally {
-    await data.close();
+    await rollups.close();
+    await db.close();
   }
 }
 

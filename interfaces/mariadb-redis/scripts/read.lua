@@ -1,10 +1,11 @@
 --[[
-read: sums aggregate hashes of one partition next to the data, so only 26 letters cross the wire.
+read: sums aggregate hashes of one partition next to the data, so only 26 letters cross the wire,
+with the mark they belong to, in one atomic step.
 
-KEYS[1]   the partition's mark (only its presence is read: absent means the rollups were lost)
+KEYS[1]   the partition's mark, "seq:token": the last batch the sums include (absent: lost)
 KEYS[2..] aggregate hashes to sum (absent ones count as empty)
 
-Returns { 1 if the mark is present else 0, then field, value pairs }: the fields of the hashes
+Returns { the mark or false, then field, value pairs }: the fields of the hashes
 ('c'..letter count and 'f'..letter followups summed, 'l'..letter earliest the smallest,
 'h'..letter latest the largest), values as integers (microseconds fit: below 2^53).
 ]]
@@ -29,7 +30,7 @@ for i = 2, #KEYS do
     end
   end
 end
-local out = { redis.call('EXISTS', KEYS[1]) }
+local out = { redis.call('GET', KEYS[1]) }
 for _, field in ipairs(fields) do
   out[#out + 1] = field
   out[#out + 1] = sums[field]

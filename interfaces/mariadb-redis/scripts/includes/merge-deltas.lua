@@ -1,0 +1,36 @@
+--[[
+Merges deltas into aggregate hashes: the shared part of apply-batch and rebuild-chunk.
+
+KEYS[first..] the aggregate hashes (the totals, one bucket per level)
+ARGV[a..]     for each of those keys, in order: expireAt (unix seconds, 0: never), n, then n groups
+              of letter, count, followups, lo, hi (lo, hi in microseconds; ignored when count is 0)
+
+Hash fields: 'c'..letter count, 'f'..letter followups, 'l'..letter earliest, 'h'..letter latest.
+]]
+local function mergeDeltas(first, a)
+  for k = first, #KEYS do
+    local key = KEYS[k]
+    local expireAt = tonumber(ARGV[a])
+    local n = tonumber(ARGV[a + 1])
+    a = a + 2
+    for _ = 1, n do
+      local letter, count, followups, lo, hi = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+      a = a + 5
+      if count ~= '0' then
+        redis.call('HINCRBY', key, 'c' .. letter, count)
+        local old = redis.call('HMGET', key, 'l' .. letter, 'h' .. letter)
+        local earlier = not old[1] or tonumber(lo) < tonumber(old[1])
+        local later = not old[2] or tonumber(hi) > tonumber(old[2])
+        if earlier and later then
+          redis.call('HSET', key, 'l' .. letter, lo, 'h' .. letter, hi)
+        elseif earlier then
+          redis.call('HSET', key, 'l' .. letter, lo)
+        elseif later then
+          redis.call('HSET', key, 'h' .. letter, hi)
+        end
+      end
+      if followups ~= '0' then redis.call('HINCRBY', key, 'f' .. letter, followups) end
+    end
+    if expireAt > 0 then redis.call('EXPIREAT', key, expireAt) end
+  end
+end

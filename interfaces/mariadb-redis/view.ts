@@ -1,0 +1,144 @@
+// The read path: sums of the rollups that include every committed batch, or a 503.
+//
+// A read first learns the head of every partition's log from MariaDB (after its request arrived,
+// so every write acknowledged before it is there), then reads the sums and the mark they belong
+// to, atomically, from Redis. A view at the head answers alone; one a few batches behind gets
+// those batches' events from MariaDB added (the answer is exact, the view catches up by itself);
+// one further behind, lost, or holding another log's batches is mended, and the read answers 503.
+
+import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggregate } from '../contract.ts';
+import type { Micros } from '../time.ts';
+import { DeltaSet, type LetterDelta } from './deltas.ts';
+import type { EdgeSums, EventsDb } from './events-db.ts';
+import { standing, type Recovery } from './recovery.ts';
+import { PARTITIONS, type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
+
+/** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
+const MAX_TAIL_BATCHES = 20;
+
+export class View {
+  private readonly db: EventsDb;
+  private readonly rollups: Rollups;
+  private readonly recovery: Recovery;
+  private readonly now: () => Micros;
+  private readonly heads: Coalesced<BatchRef[]>;
+
+  constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, now: () => Micros) {
+    this.db = db;
+    this.rollups = rollups;
+    this.recovery = recovery;
+    this.now = now;
+    this.heads = new Coalesced(() => db.heads(PARTITIONS));
+  }
+
+  /** Each partition's sums of the given hashes ('total', 's:123', ...), every committed batch included. */
+  async sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
+    const heads = await this.heads.get();
+    const parts = heads.flatMap((head, part) => (head.seq > 0 ? [part] : []));
+    const views = await this.rollups.read(parts, hashes).catch((error: unknown) => {
+      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+    });
+    return Promise.all(
+      views.map(async ({ mark, letters }, i) => {
+        const part = parts[i] as number;
+        const head = heads[part] as BatchRef;
+        const where = await standing(this.db, part, head, mark);
+        if (where === 'current') return letters;
+        if (where === 'behind' && head.seq - (mark as BatchRef).seq <= MAX_TAIL_BATCHES) {
+          const tail = await this.tail(part, mark as BatchRef, head, hashes);
+          if (tail) return addSums(letters, tail);
+        }
+        return this.refuse(part, where);
+      }),
+    );
+  }
+
+  /**
+   * What the batches after `mark` up to `head` add to the given hashes, read from MariaDB;
+   * undefined when the log has no batch `mark` (the view is another log's).
+   */
+  private async tail(part: number, mark: BatchRef, head: BatchRef, hashes: string[]): Promise<Map<Letter, LetterDelta>[] | undefined> {
+    const { batches, counted } = await this.db.logFrom(part, mark.seq, head.seq - mark.seq + 1);
+    if (batches[0]?.seq !== mark.seq || batches[0].token !== mark.token) return undefined;
+    const deltas = DeltaSet.of(counted, this.now());
+    return hashes.flatMap((hash) => {
+      const delta = deltas.hashes.get(hash);
+      return delta ? [delta.letters] : [];
+    });
+  }
+
+  private refuse(part: number, where: string): never {
+    // Mended in the background; this read cannot wait for it.
+    const mending = where === 'behind' ? this.recovery.reconcile(part) : this.recovery.rebuild(part);
+    mending.catch(() => undefined);
+    const why = where === 'behind' ? 'catching up with the raw events' : 'being rebuilt from the raw events';
+    throw new BackendUnavailableError(`the aggregates of partition ${part} are ${why}`, { retryAfterSeconds: 1 });
+  }
+}
+
+/** One letter's dashboard from the partitions' sums and the edges of a range read from MariaDB. */
+export function aggregateOf(letter: Letter, sums: Map<Letter, LetterSums>[], edges: EdgeSums[]): SymbolAggregate {
+  const aggregate = emptyAggregate(letter);
+  for (const part of [...sums.map((letters) => letters.get(letter)), ...edges.filter((edge) => edge.symbol === letter)]) {
+    if (!part) continue;
+    aggregate.count += part.count;
+    aggregate.followups += part.followups;
+    if (part.count > 0 && part.lo !== null && part.hi !== null) {
+      aggregate.earliest = aggregate.earliest === null ? part.lo : Math.min(aggregate.earliest, part.lo);
+      aggregate.latest = aggregate.latest === null ? part.hi : Math.max(aggregate.latest, part.hi);
+    }
+  }
+  return aggregate;
+}
+
+function addSums(into: Map<Letter, LetterSums>, more: Map<Letter, LetterDelta>[]): Map<Letter, LetterSums> {
+  for (const letters of more) {
+    for (const [letter, delta] of letters) {
+      const sums = into.get(letter) ?? { count: 0, followups: 0, lo: null, hi: null };
+      sums.count += delta.count;
+      sums.followups += delta.followups;
+      if (delta.count > 0) {
+        sums.lo = sums.lo === null ? delta.lo : Math.min(sums.lo, delta.lo);
+        sums.hi = sums.hi === null ? delta.hi : Math.max(sums.hi, delta.hi);
+      }
+      into.set(letter, sums);
+    }
+  }
+  return into;
+}
+
+/**
+ * One query at a time for many callers: a caller joins the next query to start, never one already
+ * running (it could have started before the caller's request, and miss a write acknowledged since).
+ */
+class Coalesced<T> {
+  private readonly query: () => Promise<T>;
+  private running: Promise<T> | undefined;
+  private next: Promise<T> | undefined;
+
+  constructor(query: () => Promise<T>) {
+    this.query = query;
+  }
+
+  get(): Promise<T> {
+    if (!this.running) return this.start();
+    this.next ??= this.running.then(
+      () => this.startNext(),
+      () => this.startNext(),
+    );
+    return this.next;
+  }
+
+  private startNext(): Promise<T> {
+    this.next = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<T> {
+    const running = this.query().finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+}
