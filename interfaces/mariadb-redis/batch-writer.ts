@@ -2,6 +2,10 @@
 // next one (one transaction in MariaDB, events-db.ts). A request is answered once its batch is
 // committed: 200 means stored. The batch then goes to Redis (recovery.ts), off the answer's path.
 //
+// Two batches may be in flight (lanes): the second's statements wait at MariaDB for the first's
+// commit (its lock on the partition's last batch), so it commits right after, and a batch whose
+// COMMIT is in doubt (its connection lost) does not hold up the requests behind it.
+//
 // The queue is bounded, and after a failure new requests get a 503 at once for a moment instead of
 // waiting on a backend that does not answer.
 
@@ -17,6 +21,8 @@ export interface BatchWriterOptions {
   maxQueue: number;
   /** How long new requests are refused after the backend failed. */
   pauseAfterFailureMs: number;
+  /** Batches in flight at once. */
+  lanes: number;
 }
 
 type Outcome = InitialResult | FollowupResult;
@@ -33,7 +39,9 @@ export class BatchWriter {
   private readonly recovery: Recovery;
   private readonly options: BatchWriterOptions;
   private queue: Request[] = [];
-  private writing: Promise<void> | undefined;
+  private readonly lanes = new Set<Promise<void>>();
+  /** Lanes still taking batches (a lane leaves the set a moment after it stops taking them). */
+  private activeLanes = 0;
   private pausedUntil = 0;
 
   constructor(db: EventsDb, recovery: Recovery, partition: number, options: BatchWriterOptions) {
@@ -61,7 +69,7 @@ export class BatchWriter {
 
   /** Resolves once every queued request is answered and its batch went to Redis. */
   async drain(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.lanes.size > 0) await Promise.all(this.lanes);
     await this.recovery.projected();
   }
 
@@ -73,17 +81,23 @@ export class BatchWriter {
         reject(new BackendUnavailableError(`overloaded: ${this.queue.length} writes already queued`));
       } else {
         this.queue.push({ event, resolve, reject });
-        this.writing ??= this.writeQueued();
+        if (this.activeLanes < this.options.lanes) this.startLane();
       }
     });
   }
 
-  /** Commits the queue batch after batch, one at a time; each batch's requests are answered as it commits. */
+  private startLane(): void {
+    this.activeLanes++;
+    const lane: Promise<void> = this.writeQueued().finally(() => this.lanes.delete(lane));
+    this.lanes.add(lane);
+  }
+
+  /** Commits the queue batch after batch; each batch's requests are answered as it commits. */
   private async writeQueued(): Promise<void> {
     for (;;) {
-      // Checked and cleared in one step: a request queued after this sees no writer and starts one.
+      // Checked and counted in one step: a request queued after this starts a lane of its own.
       if (this.queue.length === 0) {
-        this.writing = undefined;
+        this.activeLanes--;
         return;
       }
       const batch = this.queue.splice(0, this.options.maxBatch);

@@ -16,6 +16,7 @@ import type { Connection as CallbackConnection } from 'mysql2';
 import { createConnection, createPool, type Connection, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { beforeDeadline } from './deadline.ts';
 import { NO_BATCH, type BatchRef } from './rollups.ts';
 
 const SCHEMA = [
@@ -110,20 +111,8 @@ const HEADS_SQL = (partitions: number) =>
   Array.from({ length: partitions }, (_, part) => `(SELECT part, seq, token FROM batches WHERE part = ${part} ORDER BY seq DESC LIMIT 1)`).join(' UNION ALL ');
 
 /** A statement's (or a connection's) answer within the deadline; past it the connection is destroyed. */
-async function withinDeadline<T>(work: Promise<T>, deadline: number, what: string, connection?: PoolConnection): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      connection?.destroy();
-      reject(new BackendUnavailableError(`MariaDB did not ${what} in time`));
-    }, Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const withinDeadline = <T>(work: Promise<T>, deadline: number, what: string, connection?: PoolConnection) =>
+  beforeDeadline(work, deadline, `MariaDB did not ${what} in time`, () => connection?.destroy());
 
 /** A connection of `pool` within the deadline; one that comes later goes back to the pool. */
 async function connect(pool: Pool, deadline: number): Promise<PoolConnection> {

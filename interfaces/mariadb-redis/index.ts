@@ -74,6 +74,7 @@ export class MariadbRedisInterface implements DataInterface {
         maxBatch: options.maxBatch ?? 1000,
         maxQueue: options.maxQueue ?? 20_000,
         pauseAfterFailureMs: 1000,
+        lanes: 2,
       });
       return new MariadbRedisInterface(db, rollups, writer, recovery, now);
     } catch (error) {

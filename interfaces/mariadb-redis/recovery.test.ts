@@ -113,3 +113,16 @@ describe('npm run verify only reads', () => {
     }
   }, 60_000);
 });
+
+describe('a Redis that may evict keys', () => {
+  it('is refused at start, with what to set', async () => {
+    const evicting = await startRedis({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
+    try {
+      await expect(MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: evicting.url })).rejects.toThrow(
+        /maxmemory-policy allkeys-lru: it may evict the aggregates.*Set maxmemory-policy noeviction/,
+      );
+    } finally {
+      await evicting.stop();
+    }
+  });
+});

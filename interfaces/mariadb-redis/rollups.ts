@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { BackendUnavailableError, isLetter, type Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { beforeDeadline } from './deadline.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
 
 export const PARTITIONS = 8;
@@ -87,10 +88,12 @@ const LEASE_MS = 60_000;
 export class Rollups {
   readonly client: Redis | Cluster;
   private readonly prefix: string;
+  private readonly deadlineMs: number;
 
-  private constructor(client: Redis | Cluster, prefix: string) {
+  private constructor(client: Redis | Cluster, prefix: string, deadlineMs: number) {
     this.client = client;
     this.prefix = prefix;
+    this.deadlineMs = deadlineMs;
     // Connection errors reach the callers through the commands that fail (a 503); the client
     // reconnects by itself. Without a listener ioredis would print each one.
     client.on('error', () => undefined);
@@ -133,7 +136,7 @@ export class Rollups {
     if (!/^cluster_enabled:1/m.test(info)) {
       const client = new Redis(url, { ...clientOptions, lazyConnect: true });
       await client.connect();
-      return new Rollups(client, prefix);
+      return new Rollups(client, prefix, options.deadlineMs);
     }
     const { host, port, password, username } = probe.options;
     const cluster = new Cluster([{ host, port }], { enableOfflineQueue: false, redisOptions: { ...clientOptions, password, username } });
@@ -141,7 +144,7 @@ export class Rollups {
       cluster.once('ready', resolve);
       cluster.once('error', reject);
     });
-    return new Rollups(cluster, prefix);
+    return new Rollups(cluster, prefix, options.deadlineMs);
   }
 
   /**
@@ -178,15 +181,19 @@ export class Rollups {
     await this.client.ogReleaseLease(1, [this.key(part, 'lease')], [leaseToken]);
   }
 
-  /** Sums the given hashes ('total', 's:123', ...) of each of `parts`, each with the mark it belongs to. */
+  /**
+   * Sums the given hashes ('total', 's:123', ...) of each of `parts`, each with the mark it belongs
+   * to; a 503 past the deadline (a request's read).
+   */
   read(parts: number[], hashes: string[]): Promise<PartitionView[]> {
-    return Promise.all(
+    const reads = Promise.all(
       parts.map(async (part) => {
         const keys = [this.key(part, 'mark'), ...hashes.map((hash) => this.key(part, hash))];
         const [mark, ...fields] = await this.client.ogRead(keys.length, keys);
         return { mark: typeof mark === 'string' ? parseMark(mark) : undefined, letters: parseSums(fields) };
       }),
     );
+    return beforeDeadline(reads, Date.now() + this.deadlineMs, 'Redis did not answer in time');
   }
 
   /** Every partition's mark, in partition order (undefined: none). */
@@ -221,7 +228,7 @@ export class Rollups {
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    await beforeDeadline(this.client.ping(), Date.now() + this.deadlineMs, 'Redis did not answer in time');
   }
 
   async close(): Promise<void> {

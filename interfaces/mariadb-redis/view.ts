@@ -1,8 +1,8 @@
 // The read path: sums of the rollups that include every committed batch, or a 503.
 //
-// A read first learns the head of every partition's log from MariaDB (after its request arrived,
-// so every write acknowledged before it is there), then reads the sums and the mark they belong
-// to, atomically, from Redis. A view at the head answers alone; one a few batches behind gets
+// A read learns the head of every partition's log from MariaDB (after its request arrived, so
+// every write acknowledged before it is there), and reads the sums and the mark they belong to,
+// atomically, from Redis. A view at the head answers alone; one a few batches behind gets
 // those batches' events from MariaDB added (the answer is exact, the view catches up by itself);
 // one further behind, lost, or holding another log's batches is mended, and the read answers 503.
 
@@ -11,7 +11,7 @@ import type { Micros } from '../time.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
-import { PARTITIONS, type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
+import { PARTITIONS, type BatchRef, type LetterSums, type PartitionView, type Rollups } from './rollups.ts';
 
 /** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
 const MAX_TAIL_BATCHES = 20;
@@ -22,6 +22,8 @@ export class View {
   private readonly recovery: Recovery;
   private readonly now: () => Micros;
   private readonly heads: Coalesced<BatchRef[]>;
+  /** The partitions that had batches at the last read. */
+  private nonEmpty: number[] = [];
 
   constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, now: () => Micros) {
     this.db = db;
@@ -33,14 +35,17 @@ export class View {
 
   /** Each partition's sums of the given hashes ('total', 's:123', ...), every committed batch included. */
   async sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
-    const heads = await this.heads.get();
+    // The heads and the views are read at once: a view is atomic with its mark, so it can be
+    // placed in the log whichever comes first. Partitions that had batches at the last read are
+    // read ahead; one that has its first batch since is read after.
+    const ahead = this.nonEmpty;
+    const [heads, early] = await Promise.all([this.heads.get(), this.readViews(ahead, hashes)]);
     const parts = heads.flatMap((head, part) => (head.seq > 0 ? [part] : []));
-    const views = await this.rollups.read(parts, hashes).catch((error: unknown) => {
-      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
-    });
+    this.nonEmpty = parts;
+    const late = await this.readViews(parts.filter((part) => !ahead.includes(part)), hashes);
     return Promise.all(
-      views.map(async ({ mark, letters }, i) => {
-        const part = parts[i] as number;
+      parts.map(async (part) => {
+        const { mark, letters } = (early.get(part) ?? late.get(part)) as PartitionView;
         const head = heads[part] as BatchRef;
         const where = await standing(this.db, part, head, mark);
         if (where === 'current') return letters;
@@ -51,6 +56,14 @@ export class View {
         return this.refuse(part, where);
       }),
     );
+  }
+
+  private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PartitionView>> {
+    if (parts.length === 0) return new Map();
+    const views = await this.rollups.read(parts, hashes).catch((error: unknown) => {
+      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+    });
+    return new Map(views.map((view, i) => [parts[i] as number, view]));
   }
 
   /**
