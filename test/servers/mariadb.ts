@@ -6,6 +6,10 @@
 //   const db = await startMariadb();
 //   ... connect to db.url (mysql://og:og@127.0.0.1:PORT/og) ...
 //   await db.kill('SIGKILL'); await db.restart();   // crash and recover, same port and data
+//   await db.kill('SIGSTOP'); await db.kill('SIGCONT'); // frozen, then thawed
+//   const release = await db.holdGlobalReadLock();   // every write stalls until release()
+//   const file = await db.dump(); ... await db.restore(file);
+//   await db.recreateDatabase();                     // `og` dropped and created empty
 //   await db.stop();                                 // kills it and removes its directory
 //
 // The system tables are created once per test process (mariadb-install-db) and copied for each
@@ -16,20 +20,20 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import {
   findBinary,
-  freePort,
-  looksLikePortInUse,
+  inTempDir,
+  launchOnFreePort,
   makeTempDir,
-  removeTempDir,
-  ServerStartError,
+  runTool,
   spawnManaged,
   stopProcess,
-  signalProcess,
-  TERMINATING_SIGNALS,
   waitUntil,
+  ServerProcess,
   type ManagedProcess,
+  type ManagedServer,
 } from './process.ts';
 
 export const MARIADB_MISSING_MESSAGE = 'MariaDB server binaries not found: run `bash provision/install.sh` (installs mariadb-server)';
+const MARIADB_CLIENT_MISSING_MESSAGE = 'MariaDB client programs not found: run `bash provision/install.sh` (installs mariadb-client)';
 
 export interface MariadbOptions {
   /** InnoDB buffer pool (default '32M': small, so it starts fast). */
@@ -40,35 +44,35 @@ export interface MariadbOptions {
   startTimeoutMs?: number;
 }
 
-export interface MariadbServer {
+export interface MariadbServer extends ManagedServer {
   /** mysql://og:og@127.0.0.1:PORT/og */
   readonly url: string;
   /** mysql://root@127.0.0.1:PORT/og (no password) */
   readonly rootUrl: string;
   readonly host: string;
-  readonly port: number;
   readonly database: string;
   readonly user: string;
   readonly password: string;
   /** The Unix socket, inside `dir`. */
   readonly socketPath: string;
-  /** The temporary directory (data, socket, logs); removed by stop(). */
-  readonly dir: string;
-  /** The running mariadbd's pid (undefined after a kill or stop). */
-  readonly pid: number | undefined;
-  isRunning(): boolean;
-  /** Shuts down (SIGTERM, SIGKILL after 20 s) and removes the directory. Idempotent. */
-  stop(): Promise<void>;
+  /** Runs one statement on a connection of its own (as og) and returns its rows. */
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   /**
-   * Sends a signal (default SIGKILL). After SIGKILL/SIGTERM/SIGINT/SIGQUIT it resolves once the
-   * process has exited; SIGSTOP/SIGCONT freeze and thaw it (an unresponsive database).
+   * Takes FLUSH TABLES WITH READ LOCK on a connection of its own, as a backup tool does: reads go
+   * on, every write and commit waits. Resolves once the lock is held, with the function that
+   * releases it; it releases itself after `releaseAfterMs` if given.
    */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Shuts down if running, then starts again on the same port with the same data; resolves when ready. */
-  restart(): Promise<void>;
+  holdGlobalReadLock(releaseAfterMs?: number): Promise<() => Promise<void>>;
+  /** Drops the database and creates it again, empty (as an operator re-creating it would). */
+  recreateDatabase(): Promise<void>;
+  /** mariadb-dump of the database (one consistent snapshot, taken while writes go on); resolves with the file. */
+  dump(): Promise<string>;
+  /** Loads a dump() file with the mariadb client: its tables replace the current ones. */
+  restore(file: string): Promise<void>;
 }
 
 const DB = { database: 'og', user: 'og', password: 'og' } as const;
+const CREATE_DATABASE = `CREATE DATABASE \`${DB.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`;
 const INNODB_LOG_FILE_SIZE = '16M';
 
 function binaries(): { mariadbd: string; installDb: string } {
@@ -93,7 +97,7 @@ function dataTemplate(installDb: string): Promise<string> {
       initSql,
       [
         'FLUSH PRIVILEGES;',
-        `CREATE DATABASE IF NOT EXISTS \`${DB.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
+        `${CREATE_DATABASE};`,
         `CREATE USER IF NOT EXISTS '${DB.user}'@'%' IDENTIFIED BY '${DB.password}';`,
         `GRANT ALL PRIVILEGES ON *.* TO '${DB.user}'@'%';`,
         '',
@@ -110,12 +114,7 @@ function dataTemplate(installDb: string): Promise<string> {
       `--innodb-log-file-size=${INNODB_LOG_FILE_SIZE}`,
       '--innodb-buffer-pool-size=32M',
     ];
-    const proc = spawnManaged('mariadb-install-db', installDb, args, { cwd: dir, outputFile: path.join(dir, 'install.log'), marker: dir });
-    const exit = await proc.exited;
-    if (exit.error || exit.code !== 0) {
-      const log = await fsp.readFile(path.join(dir, 'install.log'), 'utf8').catch(() => '');
-      throw new Error(`mariadb-install-db failed (${exit.error?.message ?? `exit code ${exit.code}, signal ${exit.signal}`}):\n${log.trim().split('\n').slice(-25).join('\n')}`);
-    }
+    await runTool('mariadb-install-db', installDb, args, { cwd: dir, outputFile: path.join(dir, 'install.log'), marker: dir });
     return data;
   })();
   template.catch(() => {
@@ -129,8 +128,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
   const { mariadbd, installDb } = binaries();
   const templateData = await dataTemplate(installDb);
 
-  const dir = await makeTempDir('mariadb');
-  try {
+  return inTempDir('mariadb', async (dir) => {
     const data = path.join(dir, 'data');
     const tmp = path.join(dir, 'tmp');
     await fsp.cp(templateData, data, { recursive: true });
@@ -171,54 +169,80 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
       return proc;
     };
 
-    // The port may be taken between freePort() and mariadbd's bind: try again on another one.
-    let port = 0;
-    let proc: ManagedProcess | undefined;
-    for (let attempt = 1; !proc; attempt++) {
-      port = await freePort();
-      try {
-        proc = await launch(port);
-      } catch (error) {
-        if (!(error instanceof ServerStartError && error.exitedEarly && looksLikePortInUse(error.log) && attempt < 5)) throw error;
-      }
-    }
+    return new TestMariadb(dir, await launchOnFreePort(launch), launch, socketPath);
+  });
+}
 
-    let current: ManagedProcess | undefined = proc;
-    let stopped = false;
-    return {
-      url: `mysql://${DB.user}:${DB.password}@127.0.0.1:${port}/${DB.database}`,
-      rootUrl: `mysql://root@127.0.0.1:${port}/${DB.database}`,
-      host: '127.0.0.1',
-      port,
-      ...DB,
-      socketPath,
-      dir,
-      get pid() {
-        return current && !current.exitInfo ? current.pid : undefined;
-      },
-      isRunning: () => Boolean(current && !current.exitInfo),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        if (current) await stopProcess(current);
-        current = undefined;
-        await removeTempDir(dir);
-      },
-      async kill(signal: NodeJS.Signals = 'SIGKILL') {
-        if (!current || current.exitInfo) return;
-        signalProcess(current, signal);
-        if (TERMINATING_SIGNALS.has(signal)) await current.exited;
-      },
-      async restart() {
-        if (stopped) throw new Error('restart() after stop(): start a new server instead');
-        if (current) await stopProcess(current);
-        current = undefined;
-        current = await launch(port);
-      },
+class TestMariadb extends ServerProcess implements MariadbServer {
+  readonly url: string;
+  readonly rootUrl: string;
+  readonly host = '127.0.0.1';
+  readonly database = DB.database;
+  readonly user = DB.user;
+  readonly password = DB.password;
+  readonly socketPath: string;
+  #dumps = 0;
+
+  constructor(dir: string, launched: { port: number; proc: ManagedProcess }, launch: (port: number) => Promise<ManagedProcess>, socketPath: string) {
+    super(dir, launched, launch);
+    this.url = `mysql://${DB.user}:${DB.password}@127.0.0.1:${this.port}/${DB.database}`;
+    this.rootUrl = `mysql://root@127.0.0.1:${this.port}/${DB.database}`;
+    this.socketPath = socketPath;
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const connection = await mysql.createConnection(this.url);
+    try {
+      const [rows] = await connection.query(sql, params);
+      return rows as Record<string, unknown>[];
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
+  }
+
+  async holdGlobalReadLock(releaseAfterMs?: number): Promise<() => Promise<void>> {
+    const connection = await mysql.createConnection(this.url);
+    connection.on('error', () => undefined); // the server may be killed while the lock is held
+    await connection.query('FLUSH TABLES WITH READ LOCK');
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> => {
+      clearTimeout(timer);
+      released ??= connection.query('UNLOCK TABLES').then(() => connection.end()).catch(() => connection.destroy());
+      return released;
     };
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
+    const timer = releaseAfterMs === undefined ? undefined : setTimeout(() => void release(), releaseAfterMs);
+    return release;
+  }
+
+  async recreateDatabase(): Promise<void> {
+    // Without a default database: the one to drop may not be in use by this connection.
+    const connection = await mysql.createConnection({ host: this.host, port: this.port, user: DB.user, password: DB.password });
+    try {
+      await connection.query(`DROP DATABASE \`${DB.database}\``);
+      await connection.query(CREATE_DATABASE);
+    } finally {
+      await connection.end().catch(() => connection.destroy());
+    }
+  }
+
+  async dump(): Promise<string> {
+    const file = path.join(this.dir, `dump-${++this.#dumps}.sql`);
+    const binary = findBinary(['mariadb-dump', 'mysqldump'], MARIADB_CLIENT_MISSING_MESSAGE);
+    await runTool('mariadb-dump', binary, [...this.#clientArgs(), '--single-transaction', `--result-file=${file}`, DB.database], this.#toolOutput('dump'));
+    return file;
+  }
+
+  async restore(file: string): Promise<void> {
+    const binary = findBinary(['mariadb', 'mysql'], MARIADB_CLIENT_MISSING_MESSAGE);
+    await runTool('mariadb', binary, [...this.#clientArgs(), `--execute=source ${file}`, DB.database], this.#toolOutput('restore'));
+  }
+
+  #clientArgs(): string[] {
+    return ['--no-defaults', `--host=${this.host}`, `--port=${this.port}`, `--user=${DB.user}`, `--password=${DB.password}`];
+  }
+
+  #toolOutput(kind: string): { cwd: string; outputFile: string; marker: string } {
+    return { cwd: this.dir, outputFile: path.join(this.dir, `${kind}.log`), marker: this.dir };
   }
 }
 

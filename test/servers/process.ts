@@ -301,6 +301,114 @@ export function looksLikePortInUse(log: string): boolean {
   return /address already in use|bind on tcp\/ip port|could not create server tcp listening socket/i.test(log);
 }
 
+/** Runs a short-lived tool (an installer, a dump, a restore) to its end; throws with its output when it fails. */
+export async function runTool(name: string, command: string, args: readonly string[], options: { cwd: string; outputFile: string; marker: string }): Promise<void> {
+  const exit = await spawnManaged(name, command, args, options).exited;
+  if (exit.error || exit.code !== 0) {
+    const log = await fsp.readFile(options.outputFile, 'utf8').catch(() => '');
+    throw new Error(`${name} ${describeExit(exit)}:\n${log.trim().split('\n').slice(-25).join('\n')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A server on a port and a directory of its own
+
+/** What every throwaway server offers besides its own URLs and commands. */
+export interface ManagedServer {
+  readonly port: number;
+  /** The temporary directory (data, logs); removed by stop(). */
+  readonly dir: string;
+  /** The running server's pid (undefined after a kill or stop). */
+  readonly pid: number | undefined;
+  isRunning(): boolean;
+  /** Shuts down (SIGTERM, SIGKILL after 20 s) and removes the directory. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Sends a signal (default SIGKILL). After SIGKILL/SIGTERM/SIGINT/SIGQUIT it resolves once the
+   * process has exited; SIGSTOP/SIGCONT freeze and thaw it (an unresponsive server).
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Shuts down if running, then starts again on the same port with the same data; resolves when ready. */
+  restart(): Promise<void>;
+}
+
+/** Runs `start` in a fresh temporary directory, removed again when `start` fails. */
+export async function inTempDir<T>(kind: string, start: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await makeTempDir(kind);
+  try {
+    return await start(dir);
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+}
+
+/**
+ * Launches a server on a free port (`launch` resolves once it is ready). The port may be taken
+ * between freePort() and the server's bind: then it tries another one, 5 times at most.
+ */
+export async function launchOnFreePort(launch: (port: number) => Promise<ManagedProcess>): Promise<{ port: number; proc: ManagedProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, proc: await launch(port) };
+    } catch (error) {
+      if (!(error instanceof ServerStartError && error.exitedEarly && looksLikePortInUse(error.log) && attempt < 5)) throw error;
+    }
+  }
+}
+
+/** A ManagedServer whose process `launch` starts (again) on its port; subclasses add the rest. */
+export class ServerProcess implements ManagedServer {
+  readonly port: number;
+  readonly dir: string;
+  readonly #launch: (port: number) => Promise<ManagedProcess>;
+  #current: ManagedProcess | undefined;
+  #stopped = false;
+
+  constructor(dir: string, launched: { port: number; proc: ManagedProcess }, launch: (port: number) => Promise<ManagedProcess>) {
+    this.dir = dir;
+    this.port = launched.port;
+    this.#current = launched.proc;
+    this.#launch = launch;
+  }
+
+  get pid(): number | undefined {
+    return this.isRunning() ? this.#current?.pid : undefined;
+  }
+
+  isRunning(): boolean {
+    return Boolean(this.#current && !this.#current.exitInfo);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#current) await stopProcess(this.#current);
+    this.#current = undefined;
+    await removeTempDir(this.dir);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.#current || this.#current.exitInfo) return;
+    signalProcess(this.#current, signal);
+    if (TERMINATING_SIGNALS.has(signal)) await this.#current.exited;
+  }
+
+  restart(): Promise<void> {
+    return this.relaunch();
+  }
+
+  /** restart(), running `whileDown` (to change the server's files) between the shutdown and the start. */
+  protected async relaunch(whileDown?: () => Promise<void>): Promise<void> {
+    if (this.#stopped) throw new Error('restart() after stop(): start a new server instead');
+    if (this.#current) await stopProcess(this.#current);
+    this.#current = undefined;
+    await whileDown?.();
+    this.#current = await this.#launch(this.port);
+  }
+}
+
 /**
  * Pids of live processes that run from `dir` (working directory inside it) or name it on their
  * command line (Linux /proc), for leftover checks. redis-server rewrites its command line, but it

@@ -4,6 +4,9 @@
 //   const redis = await startRedis();                       // no persistence: a restart comes back empty
 //   const durable = await startRedis({ persistence: true }); // AOF, fsync on every write: data survives
 //                                                            // restart() and even kill('SIGKILL')
+//   await redis.pause(7000);                                 // CLIENT PAUSE: every client stalls 7 s
+//   const old = await redis.snapshot(); ...                  // SAVE, and a copy of the RDB file
+//   await redis.restartFromSnapshot(old);                    // kill -9, back with the old data
 //   await redis.stop();                                      // kills it and removes its directory
 
 import fsp from 'node:fs/promises';
@@ -11,17 +14,14 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   findBinary,
-  freePort,
-  looksLikePortInUse,
-  makeTempDir,
-  removeTempDir,
-  ServerStartError,
+  inTempDir,
+  launchOnFreePort,
   spawnManaged,
   stopProcess,
-  signalProcess,
-  TERMINATING_SIGNALS,
   waitUntil,
+  ServerProcess,
   type ManagedProcess,
+  type ManagedServer,
 } from './process.ts';
 
 export const REDIS_MISSING_MESSAGE = 'Redis server binary not found: run `bash provision/install.sh` (installs redis-server)';
@@ -35,24 +35,11 @@ export interface RedisOptions {
   startTimeoutMs?: number;
 }
 
-export interface RedisServer {
+export interface RedisServer extends ManagedServer {
   /** redis://127.0.0.1:PORT */
   readonly url: string;
   readonly host: string;
-  readonly port: number;
   readonly persistence: boolean;
-  /** The temporary working directory (AOF files, log); removed by stop(). */
-  readonly dir: string;
-  /** The running redis-server's pid (undefined after a kill or stop). */
-  readonly pid: number | undefined;
-  isRunning(): boolean;
-  /** Shuts down (SIGTERM, SIGKILL after 20 s) and removes the directory. Idempotent. */
-  stop(): Promise<void>;
-  /**
-   * Sends a signal (default SIGKILL). After SIGKILL/SIGTERM/SIGINT/SIGQUIT it resolves once the
-   * process has exited; SIGSTOP/SIGCONT freeze and thaw it (an unresponsive Redis).
-   */
-  kill(signal?: NodeJS.Signals): Promise<void>;
   /**
    * Shuts down if running, then starts again on the same port and directory; resolves when it
    * answers PING. With persistence the data comes back; without, it starts empty.
@@ -62,6 +49,17 @@ export interface RedisServer {
   flushAll(): Promise<void>;
   /** Sends one command and returns the reply as text (simple, integer or bulk replies). */
   command(...args: string[]): Promise<string>;
+  /**
+   * CLIENT PAUSE for `ms`: every client's commands (ALL), or those that may write (WRITE), wait
+   * until then. Scripts count as writes unless flagged no-writes.
+   */
+  pause(ms: number, mode?: 'ALL' | 'WRITE'): Promise<void>;
+  /** CLIENT UNPAUSE. Redis holds it back too during a pause of ALL: that one lasts its time. */
+  unpause(): Promise<void>;
+  /** SAVE, then a copy of the RDB file kept in `dir`; resolves with the copy's path. */
+  snapshot(): Promise<string>;
+  /** kill -9, then starts again with the data of a snapshot() (as if it had been the last save). Without persistence only. */
+  restartFromSnapshot(file: string): Promise<void>;
 }
 
 export function redisServerBinary(): string {
@@ -72,66 +70,67 @@ export function redisServerBinary(): string {
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   const persistence = options.persistence ?? false;
-  const dir = await makeTempDir('redis');
-  try {
+  return inTempDir('redis', async (dir) => {
     const persistenceArgs = persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const extraArgs = [...persistenceArgs, ...(options.extraArgs ?? [])];
     const launch = (port: number): Promise<ManagedProcess> => launchRedis(binary, dir, port, extraArgs, options.startTimeoutMs);
+    return new TestRedis(dir, await launchOnFreePort(launch), launch, persistence);
+  });
+}
 
-    let port = 0;
-    let proc: ManagedProcess | undefined;
-    for (let attempt = 1; !proc; attempt++) {
-      port = await freePort();
-      try {
-        proc = await launch(port);
-      } catch (error) {
-        if (!(error instanceof ServerStartError && error.exitedEarly && looksLikePortInUse(error.log) && attempt < 5)) throw error;
-      }
-    }
+class TestRedis extends ServerProcess implements RedisServer {
+  readonly url: string;
+  readonly host = '127.0.0.1';
+  readonly persistence: boolean;
+  #snapshots = 0;
 
-    let current: ManagedProcess | undefined = proc;
-    let stopped = false;
-    return {
-      url: `redis://127.0.0.1:${port}`,
-      host: '127.0.0.1',
-      port,
-      persistence,
-      dir,
-      get pid() {
-        return current && !current.exitInfo ? current.pid : undefined;
-      },
-      isRunning: () => Boolean(current && !current.exitInfo),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        if (current) await stopProcess(current);
-        current = undefined;
-        await removeTempDir(dir);
-      },
-      async kill(signal: NodeJS.Signals = 'SIGKILL') {
-        if (!current || current.exitInfo) return;
-        signalProcess(current, signal);
-        if (TERMINATING_SIGNALS.has(signal)) await current.exited;
-      },
-      async restart() {
-        if (stopped) throw new Error('restart() after stop(): start a new server instead');
-        if (current) await stopProcess(current);
-        current = undefined;
-        if (!persistence) {
-          // Nothing is saved without persistence, but make "comes back empty" hold whatever extraArgs said.
-          await fsp.rm(path.join(dir, 'dump.rdb'), { force: true });
-          await fsp.rm(path.join(dir, 'appendonlydir'), { recursive: true, force: true });
-        }
-        current = await launch(port);
-      },
-      async flushAll() {
-        await redisCommand(port, ['FLUSHALL']);
-      },
-      command: (...args: string[]) => redisCommand(port, args),
-    };
-  } catch (error) {
-    await removeTempDir(dir);
-    throw error;
+  constructor(dir: string, launched: { port: number; proc: ManagedProcess }, launch: (port: number) => Promise<ManagedProcess>, persistence: boolean) {
+    super(dir, launched, launch);
+    this.url = `redis://127.0.0.1:${this.port}`;
+    this.persistence = persistence;
+  }
+
+  override restart(): Promise<void> {
+    // Nothing is saved without persistence, but make "comes back empty" hold whatever extraArgs (or a SAVE) said.
+    return this.relaunch(this.persistence ? undefined : () => this.#forgetData());
+  }
+
+  async flushAll(): Promise<void> {
+    await this.command('FLUSHALL');
+  }
+
+  command(...args: string[]): Promise<string> {
+    return redisCommand(this.port, args);
+  }
+
+  async pause(ms: number, mode: 'ALL' | 'WRITE' = 'ALL'): Promise<void> {
+    await this.command('CLIENT', 'PAUSE', String(ms), mode);
+  }
+
+  async unpause(): Promise<void> {
+    await this.command('CLIENT', 'UNPAUSE');
+  }
+
+  async snapshot(): Promise<string> {
+    await this.command('SAVE');
+    const copy = path.join(this.dir, `snapshot-${++this.#snapshots}.rdb`);
+    await fsp.copyFile(path.join(this.dir, 'dump.rdb'), copy);
+    return copy;
+  }
+
+  async restartFromSnapshot(file: string): Promise<void> {
+    // With the AOF on, Redis would load the AOF and ignore the RDB file.
+    if (this.persistence) throw new Error('restartFromSnapshot() needs a Redis without persistence (its AOF would win over the snapshot)');
+    await this.kill('SIGKILL');
+    await this.relaunch(async () => {
+      await this.#forgetData();
+      await fsp.copyFile(file, path.join(this.dir, 'dump.rdb'));
+    });
+  }
+
+  async #forgetData(): Promise<void> {
+    await fsp.rm(path.join(this.dir, 'dump.rdb'), { force: true });
+    await fsp.rm(path.join(this.dir, 'appendonlydir'), { recursive: true, force: true });
   }
 }
 
