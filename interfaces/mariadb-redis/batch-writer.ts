@@ -23,12 +23,15 @@ export interface BatchWriterOptions {
   pauseAfterFailureMs: number;
   /** Batches in flight at once. */
   lanes: number;
+  /** A request still queued this long (ms) gets a 503: nothing of it was sent. */
+  maxWaitMs: number;
 }
 
 type Outcome = InitialResult | FollowupResult;
 
 interface Request {
   event: RawEvent;
+  queuedAt: number;
   resolve(outcome: Outcome): void;
   reject(error: unknown): void;
 }
@@ -80,7 +83,7 @@ export class BatchWriter {
       } else if (this.queue.length >= this.options.maxQueue) {
         reject(new BackendUnavailableError(`overloaded: ${this.queue.length} writes already queued`));
       } else {
-        this.queue.push({ event, resolve, reject });
+        this.queue.push({ event, queuedAt: Date.now(), resolve, reject });
         if (this.activeLanes < this.options.lanes) this.startLane();
       }
     });
@@ -92,6 +95,18 @@ export class BatchWriter {
     this.lanes.add(lane);
   }
 
+  /** The next batch from the queue; requests that waited too long (lanes held up) get a 503 instead. */
+  private takeBatch(): Request[] {
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    const oldest = Date.now() - this.options.maxWaitMs;
+    const fresh = batch.filter((request) => request.queuedAt >= oldest);
+    if (fresh.length < batch.length) {
+      const refused = new BackendUnavailableError('the event store is too slow: the write waited too long to be sent');
+      for (const request of batch) if (request.queuedAt < oldest) request.reject(refused);
+    }
+    return fresh;
+  }
+
   /** Commits the queue batch after batch; each batch's requests are answered as it commits. */
   private async writeQueued(): Promise<void> {
     for (;;) {
@@ -100,7 +115,8 @@ export class BatchWriter {
         this.activeLanes--;
         return;
       }
-      const batch = this.queue.splice(0, this.options.maxBatch);
+      const batch = this.takeBatch();
+      if (batch.length === 0) continue;
       try {
         const written = await this.db.writeBatch(
           this.partition,

@@ -52,6 +52,7 @@ const SCHEMA = [
   // Databases made before batches had tokens: their marks in Redis have none either, so those
   // partitions are rebuilt once.
   'ALTER TABLE batches ADD COLUMN IF NOT EXISTS token BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER seq',
+  'UPDATE batches SET token = 1 + FLOOR(RAND() * 281474976710655) WHERE token = 0',
 ];
 
 /** An event as the rollups see it: the letter and time of the initial it counts for. */
@@ -133,6 +134,8 @@ export class EventsDb {
   private readonly url: string;
   private readonly deadlineMs: number;
   private claimHolder: Connection | undefined;
+  /** Per partition, resolves when the last batch given to writeBatch has its lock (or failed). */
+  private readonly locking = new Map<number, Promise<void>>();
 
   private constructor(url: string, options: EventsDbOptions) {
     this.url = url;
@@ -191,29 +194,49 @@ export class EventsDb {
    */
   async writeBatch(part: number, events: RawEvent[]): Promise<WrittenBatch> {
     const deadline = Date.now() + this.deadlineMs;
-    for (;;) {
-      const connection = await connect(this.writes, deadline);
-      const token = randomInt(1, 2 ** 48);
-      let written: { batch: Omit<WrittenBatch, 'outcomes' | 'counted'>; decide: Decision };
-      try {
-        written = await withinDeadline(this.beginBatch(connection, part, events, token), deadline, 'store the batch', connection);
-      } catch (error) {
-        connection.destroy(); // the transaction never committed: MariaDB rolls it back
-        if (isRetryable(error) && Date.now() < deadline) continue;
-        throw asUnavailable(error);
+    // Batches of a partition take its lock in the order they were given: a batch starts its first
+    // round trip once the one before has its lock (then waits at MariaDB for that one's COMMIT).
+    const before = this.locking.get(part);
+    let locked!: () => void;
+    const lockedHere = new Promise<void>((resolve) => (locked = resolve));
+    this.locking.set(part, lockedHere);
+    let connection: PoolConnection;
+    let written: { batch: Omit<WrittenBatch, 'outcomes' | 'counted'>; decide: Decision };
+    try {
+      if (before) await withinDeadline(before, deadline, 'take the batch before this one');
+      for (;;) {
+        connection = await connect(this.writes, deadline);
+        try {
+          written = await withinDeadline(this.beginBatch(connection, part, events, randomInt(1, 2 ** 48)), deadline, 'store the batch', connection);
+          break;
+        } catch (error) {
+          connection.destroy(); // the transaction never committed: MariaDB rolls it back
+          if (!isRetryable(error) || Date.now() >= deadline) throw error;
+        }
       }
-      const { batch, decide } = written;
-      try {
-        const followups = decide.followupRows;
-        const commit = followups.length > 0 ? connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?; COMMIT', [followups]) : connection.query('COMMIT');
-        await withinDeadline(commit, deadline, 'commit the batch', connection);
-        connection.release();
-      } catch (error) {
-        connection.destroy();
-        if (!(await this.wasCommitted(part, batch.batch, error))) throw asUnavailable(error);
-      }
-      return { ...batch, outcomes: decide.outcomes, counted: decide.counted };
+    } catch (error) {
+      throw asUnavailable(error);
+    } finally {
+      locked();
+      if (this.locking.get(part) === lockedHere) this.locking.delete(part);
     }
+    const { batch, decide } = written;
+    // A COMMIT sent with its deadline nearly gone would likely end in doubt: not sending it is a
+    // sure 503 (MariaDB rolls the transaction back).
+    if (deadline - Date.now() < this.deadlineMs / 4) {
+      connection.destroy();
+      throw new BackendUnavailableError('MariaDB was too slow to commit the batch in time');
+    }
+    try {
+      const followups = decide.followupRows;
+      const commit = followups.length > 0 ? connection.query('INSERT INTO followups (uuid, ts, part, seq, pos) VALUES ?; COMMIT', [followups]) : connection.query('COMMIT');
+      await withinDeadline(commit, deadline, 'commit the batch', connection);
+      connection.release();
+    } catch (error) {
+      connection.destroy();
+      if (!(await this.wasCommitted(part, batch.batch, error))) throw asUnavailable(error);
+    }
+    return { ...batch, outcomes: decide.outcomes, counted: decide.counted };
   }
 
   /** The last batch of every partition, in partition order (NO_BATCH for one without). */
@@ -381,8 +404,9 @@ export class EventsDb {
     const giveUpAt = Date.now() + OUTCOME_WAIT_MS;
     for (;;) {
       try {
-        const rows = await this.read<RowDataPacket[]>('SELECT token FROM batches WHERE part = ? AND seq = ? LOCK IN SHARE MODE', [part, batch.seq]);
-        return rows[0] !== undefined && Number(rows[0].token) === batch.token;
+        const results = await this.read<RowDataPacket[][]>('START TRANSACTION; SELECT token FROM batches WHERE part = ? AND seq = ? LOCK IN SHARE MODE; COMMIT', [part, batch.seq]);
+        const row = results[1]?.[0];
+        return row !== undefined && Number(row.token) === batch.token;
       } catch {
         if (Date.now() > giveUpAt) {
           throw new CommitOutcomeUnknownError(`MariaDB did not say within ${OUTCOME_WAIT_MS / 1000} s whether batch ${part}/${batch.seq} committed`, { cause });

@@ -39,13 +39,13 @@ export class MariadbRedisInterface implements DataInterface {
   private readonly view: View;
   private readonly sweeper: NodeJS.Timeout;
 
-  private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, recovery: Recovery, now: () => Micros) {
+  private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, recovery: Recovery, now: () => Micros, deadlineMs: number) {
     this.db = db;
     this.rollups = rollups;
     this.writer = writer;
     this.recovery = recovery;
     this.now = now;
-    this.view = new View(db, rollups, recovery, now);
+    this.view = new View(db, rollups, recovery, now, deadlineMs);
     let sweeping = false;
     this.sweeper = setInterval(() => {
       if (sweeping) return;
@@ -67,16 +67,18 @@ export class MariadbRedisInterface implements DataInterface {
       rollups = await Rollups.connect(options.redisUrl, { prefix: options.keyPrefix, deadlineMs });
       const recovery = new Recovery(db, rollups, now);
       // A crash between a commit and its Redis update, a Redis that lost its data or holds
-      // another log's: mend it now.
-      await recovery.mendAll();
+      // another log's: mend it now, as far as it goes (another process's rebuild may hold a
+      // partition for long); the sweep goes on with the rest.
+      await recovery.mendAll().catch(() => undefined);
       const part = options.partition ?? (await db.claimPartition(PARTITIONS));
       const writer = new BatchWriter(db, recovery, part, {
         maxBatch: options.maxBatch ?? 1000,
         maxQueue: options.maxQueue ?? 20_000,
         pauseAfterFailureMs: 1000,
         lanes: 2,
+        maxWaitMs: deadlineMs,
       });
-      return new MariadbRedisInterface(db, rollups, writer, recovery, now);
+      return new MariadbRedisInterface(db, rollups, writer, recovery, now, deadlineMs);
     } catch (error) {
       await rollups?.close();
       await db.close();

@@ -26,7 +26,7 @@ const RECONCILE_BATCHES = 50;
 const REBUILD_WAIT_MS = 60_000;
 
 /**
- * Where a partition's view stands against its log: 'empty' (no batch yet), 'current' (it holds the
+ * Where a partition's view stands against its log: 'empty' (no batch yet, marked so), 'current' (it holds the
  * head, or a batch committed after the head was read), 'behind' (it holds an earlier batch: the
  * batch at its mark still to be checked), 'lost' (no mark) or 'foreign' (its mark names a batch
  * this log does not have).
@@ -34,7 +34,10 @@ const REBUILD_WAIT_MS = 60_000;
 export type Standing = 'empty' | 'current' | 'behind' | 'lost' | 'foreign';
 
 export async function standing(db: EventsDb, part: number, head: BatchRef, mark: BatchRef | undefined): Promise<Standing> {
-  if (mark === undefined) return head.seq === 0 ? 'empty' : 'lost';
+  // No mark is a loss even without batches: the partition may hold another log's sums, or be in
+  // the middle of a rebuild; rebuilding an empty partition only clears it.
+  if (mark === undefined) return 'lost';
+  if (head.seq === 0 && mark.seq === 0) return 'empty';
   if (mark.seq < head.seq) return 'behind';
   if (mark.seq === head.seq) return mark.token === head.token ? 'current' : 'foreign';
   // Applied after the head was read, or a batch MariaDB never had (or no longer has): ask it.
@@ -100,8 +103,6 @@ export class Recovery {
         const mark = marks[part];
         const where = await standing(this.db, part, heads[part] as BatchRef, mark);
         if (where === 'lost' || where === 'foreign') return this.rebuild(part);
-        // Marked before its first batch, so that a read right after that batch is not taken for a loss.
-        if (where === 'empty') return this.rollups.initMark(part);
         if (where !== 'behind') return this.behindAt.delete(part);
         const seen = formatMark(mark as BatchRef);
         if (catchUpNow || this.behindAt.get(part) === seen) return this.reconcile(part);
@@ -135,8 +136,8 @@ export class Recovery {
   rebuild(part: number, progress?: RebuildProgress): Promise<void> {
     return this.once(`rebuild ${part}`, async () => {
       const lease = randomUUID();
-      if (!(await this.takeLease(part, lease))) return; // another process rebuilt it meanwhile
       try {
+        if (!(await this.takeLease(part, lease))) return; // another process rebuilt it meanwhile
         await this.rollups.deleteAggregates(part);
         await this.db.snapshot(part, async (head, events) => {
           let deltas = new DeltaSet(this.now());

@@ -156,11 +156,6 @@ export class Rollups {
     return this.client.ogApplyBatch(keys.length + 1, [this.key(part, 'mark'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
   }
 
-  /** Gives a partition without batches its mark, NO_BATCH, unless it has one. */
-  async initMark(part: number): Promise<void> {
-    await this.client.set(this.key(part, 'mark'), formatMark(NO_BATCH), 'NX');
-  }
-
   /** Takes the partition's rebuild lease and drops its mark; false when another process rebuilds it. */
   async beginRebuild(part: number, leaseToken: string): Promise<boolean> {
     return (await this.client.ogBeginRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, LEASE_MS])) === 1;

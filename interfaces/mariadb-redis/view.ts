@@ -8,6 +8,7 @@
 
 import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggregate } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { beforeDeadline } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
@@ -25,7 +26,10 @@ export class View {
   /** The partitions that had batches at the last read. */
   private nonEmpty: number[] = [];
 
-  constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, now: () => Micros) {
+  private readonly deadlineMs: number;
+
+  constructor(db: EventsDb, rollups: Rollups, recovery: Recovery, now: () => Micros, deadlineMs: number) {
+    this.deadlineMs = deadlineMs;
     this.db = db;
     this.rollups = rollups;
     this.recovery = recovery;
@@ -33,8 +37,15 @@ export class View {
     this.heads = new Coalesced(() => db.heads(PARTITIONS));
   }
 
-  /** Each partition's sums of the given hashes ('total', 's:123', ...), every committed batch included. */
-  async sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
+  /**
+   * Each partition's sums of the given hashes ('total', 's:123', ...), every committed batch
+   * included; a 503 past the deadline, whichever of its steps was slow.
+   */
+  sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
+    return beforeDeadline(this.placedSums(hashes), Date.now() + this.deadlineMs, 'the aggregates could not be read in time');
+  }
+
+  private async placedSums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
     // The heads and the views are read at once: a view is atomic with its mark, so it can be
     // placed in the log whichever comes first. Partitions that had batches at the last read are
     // read ahead; one that has its first batch since is read after.
