@@ -210,16 +210,15 @@ export class Rollups {
     for await (const keys of this.aggregateKeys(part)) if (keys.length > 0) await this.client.del(...keys);
   }
 
-  /**
-   * A partition's totals and bucket hashes that exist, a page at a time, from whichever node holds
-   * them, each with its time to live in seconds (-1: none).
-   */
-  async *aggregateHashes(part: number): AsyncIterable<{ hash: string; ttlSeconds: number }[]> {
+  /** A partition's totals and bucket hashes that exist, a page at a time, from whichever node holds them. */
+  async *aggregateHashes(part: number): AsyncIterable<string[]> {
     const start = this.key(part, '').length;
-    for await (const keys of this.aggregateKeys(part)) {
-      const ttls = await Promise.all(keys.map((key) => this.client.ttl(key)));
-      yield keys.map((key, i) => ({ hash: key.slice(start), ttlSeconds: ttls[i] as number }));
-    }
+    for await (const keys of this.aggregateKeys(part)) yield keys.map((key) => key.slice(start));
+  }
+
+  /** A hash's time to live in seconds (-1: none). */
+  ttl(part: number, hash: string): Promise<number> {
+    return this.client.ttl(this.key(part, hash));
   }
 
   async ping(): Promise<void> {

@@ -61,8 +61,9 @@ async function verifyPartition(db: EventsDb, rollups: Rollups, now: () => Micros
   }
   const known = new Set(hashes.map((hash) => hash.hash));
   for await (const page of rollups.aggregateHashes(part)) {
-    for (const { hash, ttlSeconds } of page) {
+    for (const hash of page) {
       if (known.has(hash)) continue;
+      const ttlSeconds = await rollups.ttl(part, hash);
       if (ttlSeconds === -1 || ttlSeconds > EXPIRY_SLACK_SECONDS) report.differences.push(`partition ${part}, ${hash}: in Redis, but no raw event counts there`);
     }
   }
