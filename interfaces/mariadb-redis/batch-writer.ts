@@ -31,7 +31,8 @@ type Outcome = InitialResult | FollowupResult;
 
 interface Request {
   event: RawEvent;
-  queuedAt: number;
+  /** Refuses the request if it is still queued at its deadline (both lanes held up). */
+  timer: NodeJS.Timeout;
   resolve(outcome: Outcome): void;
   reject(error: unknown): void;
 }
@@ -83,7 +84,18 @@ export class BatchWriter {
       } else if (this.queue.length >= this.options.maxQueue) {
         reject(new BackendUnavailableError(`overloaded: ${this.queue.length} writes already queued`));
       } else {
-        this.queue.push({ event, queuedAt: Date.now(), resolve, reject });
+        const request: Request = {
+          event,
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            const at = this.queue.indexOf(request);
+            if (at === -1) return;
+            this.queue.splice(at, 1);
+            reject(new BackendUnavailableError('the event store is too slow: the write waited too long to be sent'));
+          }, this.options.maxWaitMs),
+        };
+        this.queue.push(request);
         if (this.activeLanes < this.options.lanes) this.startLane();
       }
     });
@@ -95,16 +107,11 @@ export class BatchWriter {
     this.lanes.add(lane);
   }
 
-  /** The next batch from the queue; requests that waited too long (lanes held up) get a 503 instead. */
+  /** The next batch from the queue; its requests' queue deadlines no longer apply. */
   private takeBatch(): Request[] {
     const batch = this.queue.splice(0, this.options.maxBatch);
-    const oldest = Date.now() - this.options.maxWaitMs;
-    const fresh = batch.filter((request) => request.queuedAt >= oldest);
-    if (fresh.length < batch.length) {
-      const refused = new BackendUnavailableError('the event store is too slow: the write waited too long to be sent');
-      for (const request of batch) if (request.queuedAt < oldest) request.reject(refused);
-    }
-    return fresh;
+    for (const request of batch) clearTimeout(request.timer);
+    return batch;
   }
 
   /** Commits the queue batch after batch; each batch's requests are answered as it commits. */
@@ -130,7 +137,10 @@ export class BatchWriter {
         this.pausedUntil = Date.now() + this.options.pauseAfterFailureMs;
         for (const request of batch) request.reject(error);
         const refused = BackendUnavailableError.wrap(error, 'the event store (MariaDB)');
-        for (const request of this.queue.splice(0)) request.reject(refused);
+        for (const request of this.queue.splice(0)) {
+          clearTimeout(request.timer);
+          request.reject(refused);
+        }
       }
     }
   }
