@@ -12,6 +12,14 @@ import { freePort, logTail, makeTempDir, removeTempDir, spawnManaged, stopProces
 import { startRedis, type RedisServer } from '../test/servers/redis.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
+/** What `npm start` gives node (its flags, then the server), so the bench measures that. */
+const START_ARGS = startArguments(JSON.parse(await fsp.readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts.start);
+
+function startArguments(script: string): string[] {
+  const [command, ...args] = script.split(' ');
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node: the bench cannot start the server the same way`);
+  return args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg));
+}
 
 /**
  * The bench MariaDB: production durability (a redo log flush at every commit), but a buffer pool
@@ -92,13 +100,13 @@ export interface AppServer {
 }
 
 /**
- * `server/main.ts` on `store`, on a free port, request logs off. Node runs the server itself (its own
+ * The server as `npm start` runs it, on `store`, on a free port, request logs off. Node runs the server itself (its own
  * type stripping, no loader), so the pid is the server's own, for the RSS samples.
  */
 export async function startServer(backends: Backends, store: InterfaceOptions): Promise<AppServer> {
   const port = await freePort();
   const args = [
-    path.join(ROOT, 'server', 'main.ts'),
+    ...START_ARGS,
     '--port', String(port),
     '--host', '127.0.0.1',
     '--workers', '1',

@@ -62,16 +62,24 @@ function parseCalendar(text: string): Micros | undefined {
 }
 
 // The monotonic clock gives microseconds; anchoring it to the wall clock again once a second keeps
-// it with the system's time when that is adjusted (NTP), as the process runs for months.
+// it with the system's time when that is adjusted (NTP), as the process runs for months. An anchor
+// is taken only from two wall-clock readings at most 1 ms apart around the monotonic one: a process
+// descheduled in between would shift every time stamp of the next second by that long.
 let anchorMs = Date.now() - performance.now();
 let anchoredAt = performance.now();
 
+function reanchor(): void {
+  const before = Date.now();
+  const now = performance.now();
+  const after = Date.now();
+  if (after - before > 1) return; // try again at the next call
+  anchorMs = (before + after) / 2 - now;
+  anchoredAt = now;
+}
+
 /** The current UTC time in microseconds. */
 export function systemClock(): Micros {
+  if (performance.now() - anchoredAt > 1000) reanchor();
   const now = performance.now();
-  if (now - anchoredAt > 1000) {
-    anchorMs = Date.now() - now;
-    anchoredAt = now;
-  }
   return Math.floor((anchorMs + now) * 1000);
 }

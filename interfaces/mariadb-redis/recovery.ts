@@ -71,11 +71,17 @@ export class Recovery {
    */
   project(written: WrittenBatch): Promise<void> {
     const queue = this.waiting.get(written.part) ?? [];
-    queue.push(written);
+    // In log order: two lanes' commits can be handed over in either order.
+    let at = queue.length;
+    while (at > 0 && (queue[at - 1] as WrittenBatch).batch.seq > written.batch.seq) at--;
+    queue.splice(at, 0, written);
     this.waiting.set(written.part, queue);
     let running = this.projecting.get(written.part);
     if (!running) {
-      running = this.drain(written.part, queue).finally(() => this.projecting.delete(written.part));
+      // Started after the commits that completed together were all handed over, so they chain.
+      running = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.drain(written.part, queue))
+        .finally(() => this.projecting.delete(written.part));
       this.projecting.set(written.part, running);
     }
     return running;
@@ -161,7 +167,12 @@ export class Recovery {
     });
   }
 
-  /** Applies the waiting batches of a partition, those that chain on each other in one step. */
+  /**
+   * Applies the waiting batches of a partition, those that chain on each other in one step. A view
+   * that is not where they start (applied already by a reconcile or a rebuild, behind after a
+   * failed apply, lost, or another log's) is mended from MariaDB, which holds these batches too;
+   * the waiting batches the mended view holds are then dropped.
+   */
   private async drain(part: number, queue: WrittenBatch[]): Promise<void> {
     while (queue.length > 0) {
       const run = [queue.shift() as WrittenBatch];
@@ -169,17 +180,12 @@ export class Recovery {
       const [first, last] = [run[0] as WrittenBatch, run.at(-1) as WrittenBatch];
       const deltas = DeltaSet.of(run.flatMap((written) => written.counted), this.now());
       try {
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
-          if (result === 'applied') break;
-          // Applied by a reconcile or a rebuild already, or the view holds another log's batches.
-          if (result === 'duplicate') {
-            await this.sweep(true, [part]);
-            break;
-          }
-          // The view lacks the batches before these, or lost everything: mend it, then try once more.
-          await (result === 'gap' ? this.reconcile(part) : this.rebuild(part));
-        }
+        const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
+        if (result === 'applied') continue;
+        await (result === 'lost' ? this.rebuild(part) : this.sweep(true, [part]));
+        const mark = (await this.rollups.marks())[part];
+        const held = mark === undefined ? 0 : queue.findIndex((written) => written.batch.seq > mark.seq);
+        queue.splice(0, held === -1 ? queue.length : held);
       } catch {
         // Redis or MariaDB failed: drop what waits; the sweep catches the view up from MariaDB.
         queue.length = 0;
