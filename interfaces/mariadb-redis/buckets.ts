@@ -55,6 +55,15 @@ export interface BucketRef {
   index: number;
 }
 
+/** The name of a bucket's hash: `<level tag>:<bucket index>` ('total' is the hash of all time). */
+export const bucketHash = (tag: string, index: number): string => `${tag}:${index}`;
+
+/** The level tag and index of a bucket's hash; undefined for 'total'. */
+export function bucketOf(hash: string): { tag: string; index: number } | undefined {
+  const colon = hash.indexOf(':');
+  return colon === -1 ? undefined : { tag: hash.slice(0, colon), index: Number(hash.slice(colon + 1)) };
+}
+
 export interface RangePlan {
   buckets: BucketRef[];
   /** Short stretches at the two ends, answered from the raw events. */

@@ -5,7 +5,7 @@
 import { BackendUnavailableError, LETTERS, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
 import { systemClock, type Micros } from '../time.ts';
 import { BatchWriter } from './batch-writer.ts';
-import { planRange } from './buckets.ts';
+import { bucketHash, planRange } from './buckets.ts';
 import { EventsDb } from './events-db.ts';
 import { Recovery } from './recovery.ts';
 import { PARTITIONS, Rollups } from './rollups.ts';
@@ -109,7 +109,7 @@ export class MariadbRedisInterface implements DataInterface {
 
   async rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]> {
     const plan = planRange(lower, upper, this.now());
-    const [sums, edges] = await Promise.all([this.view.sums(plan.buckets.map((bucket) => `${bucket.level.tag}:${bucket.index}`)), this.db.sumEdges(plan.edges)]);
+    const [sums, edges] = await Promise.all([this.view.sums(plan.buckets.map((bucket) => bucketHash(bucket.level.tag, bucket.index))), this.db.sumEdges(plan.edges)]);
     return LETTERS.map((letter) => aggregateOf(letter, sums, edges));
   }
 

@@ -12,6 +12,7 @@ import { Cluster, Redis, type Result } from 'ioredis';
 import { BackendUnavailableError, isLetter, type Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline } from './deadline.ts';
+import { bucketOf } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
 
 export const PARTITIONS = 8;
@@ -34,10 +35,39 @@ export interface LetterSums {
   hi: Micros | null;
 }
 
-/** A partition's sums over some hashes, and the mark they belong to (undefined: the rollups were lost). */
+/** What to read of one partition: hashes to sum, and hashes to get one by one. */
+export interface ViewRequest {
+  part: number;
+  sum: string[];
+  each: string[];
+}
+
+/**
+ * A partition's hashes as one read saw them, with the mark they belong to (undefined: the rollups
+ * were lost) and the version of each level's closed buckets.
+ */
 export interface PartitionView {
   mark: BatchRef | undefined;
+  /** The sums of the hashes asked to be summed. */
   letters: Map<Letter, LetterSums>;
+  /** Each hash asked one by one. */
+  each: Map<string, Map<Letter, LetterSums>>;
+  levels: Levels;
+}
+
+/** Per level tag: the highest bucket index written, and the version of the buckets closed below it. */
+export type Levels = Map<string, { highest: number; version: string }>;
+
+/**
+ * The version under which a bucket's sums stay true, given its partition's levels: a bucket at
+ * least two below its level's highest is closed, and a write into it (apply-batch) or a rebuild
+ * (finish-rebuild) changes the version. Undefined for a bucket that may still change under the
+ * same version, and for the totals.
+ */
+export function closedVersion(levels: Levels | undefined, hash: string): string | undefined {
+  const bucket = bucketOf(hash);
+  const level = bucket && levels?.get(bucket.tag);
+  return level && bucket.index < level.highest - 1 ? level.version : undefined;
 }
 
 export interface RollupsOptions {
@@ -47,6 +77,9 @@ export interface RollupsOptions {
   deadlineMs: number;
 }
 
+/** read.lua's answer: the mark, the levels hash, the sums, then each hash read one by one (field, value pairs). */
+type ReadReply = [string | null, string[], (string | number)[], ...string[][]];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     // Arrays are flattened into the command by ioredis: a large batch has too many arguments to spread.
@@ -55,7 +88,7 @@ declare module 'ioredis' {
     ogRebuildChunk(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogFinishRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogReleaseLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
-    ogRead(numberOfKeys: number, keys: string[]): Result<(string | number | null)[], Context>;
+    ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<ReadReply, Context>;
   }
 }
 
@@ -153,7 +186,7 @@ export class Rollups {
    */
   apply(part: number, expected: BatchRef, batch: BatchRef, deltas: DeltaSet): Promise<ApplyResult> {
     const [keys, args] = this.deltaArgs(part, deltas);
-    return this.client.ogApplyBatch(keys.length + 1, [this.key(part, 'mark'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
+    return this.client.ogApplyBatch(keys.length + 2, [this.key(part, 'mark'), this.key(part, 'levels'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
   }
 
   /** Takes the partition's rebuild lease and drops its mark; false when another process rebuilds it. */
@@ -164,12 +197,12 @@ export class Rollups {
   /** Adds a chunk of a rebuild's sums; false when the lease is no longer ours. */
   async rebuildChunk(part: number, leaseToken: string, deltas: DeltaSet): Promise<boolean> {
     const [keys, args] = this.deltaArgs(part, deltas);
-    return (await this.client.ogRebuildChunk(keys.length + 1, [this.key(part, 'lease'), ...keys], [leaseToken, LEASE_MS, ...args])) === 'applied';
+    return (await this.client.ogRebuildChunk(keys.length + 2, [this.key(part, 'lease'), this.key(part, 'levels'), ...keys], [leaseToken, LEASE_MS, ...args])) === 'applied';
   }
 
   /** Ends a rebuild at the batch `head`; false when the lease is no longer ours. */
   async finishRebuild(part: number, leaseToken: string, head: BatchRef): Promise<boolean> {
-    return (await this.client.ogFinishRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, formatMark(head)])) === 'applied';
+    return (await this.client.ogFinishRebuild(3, [this.key(part, 'mark'), this.key(part, 'lease'), this.key(part, 'levels')], [leaseToken, formatMark(head)])) === 'applied';
   }
 
   async releaseLease(part: number, leaseToken: string): Promise<void> {
@@ -177,15 +210,20 @@ export class Rollups {
   }
 
   /**
-   * Sums the given hashes ('total', 's:123', ...) of each of `parts`, each with the mark it belongs
-   * to; a 503 past the deadline (a request's read).
+   * Reads hashes ('total', 's:123', ...) of partitions, each partition's atomically with its mark:
+   * some summed, some one by one; a 503 past the deadline (a request's read).
    */
-  read(parts: number[], hashes: string[]): Promise<PartitionView[]> {
+  read(requests: ViewRequest[]): Promise<PartitionView[]> {
     const reads = Promise.all(
-      parts.map(async (part) => {
-        const keys = [this.key(part, 'mark'), ...hashes.map((hash) => this.key(part, hash))];
-        const [mark, ...fields] = await this.client.ogRead(keys.length, keys);
-        return { mark: typeof mark === 'string' ? parseMark(mark) : undefined, letters: parseSums(fields) };
+      requests.map(async ({ part, sum, each }) => {
+        const keys = [this.key(part, 'mark'), this.key(part, 'levels'), ...[...sum, ...each].map((hash) => this.key(part, hash))];
+        const [mark, levels, sums, ...hashes] = await this.client.ogRead(keys.length, keys, [sum.length]);
+        return {
+          mark: typeof mark === 'string' ? parseMark(mark) : undefined,
+          letters: parseSums(sums),
+          each: new Map(each.map((hash, i) => [hash, parseSums(hashes[i] ?? [])])),
+          levels: parseLevels(levels),
+        };
       }),
     );
     return beforeDeadline(reads, Date.now() + this.deadlineMs, 'Redis did not answer in time');
@@ -205,8 +243,9 @@ export class Rollups {
     return replies.map((reply) => (reply[1] ?? {}) as Record<string, string>);
   }
 
-  /** Deletes a partition's totals and buckets (not its mark or lease). */
+  /** Deletes a partition's totals, buckets and levels (not its mark or lease). */
   async deleteAggregates(part: number): Promise<void> {
+    await this.client.del(this.key(part, 'levels'));
     for await (const keys of this.aggregateKeys(part)) if (keys.length > 0) await this.client.del(...keys);
   }
 
@@ -246,9 +285,9 @@ export class Rollups {
   private deltaArgs(part: number, deltas: DeltaSet): [string[], (string | number)[]] {
     const keys: string[] = [];
     const args: (string | number)[] = [];
-    for (const { hash, expireAtSeconds, letters } of deltas.hashes.values()) {
+    for (const { hash, bucket, expireAtSeconds, letters } of deltas.hashes.values()) {
       keys.push(this.key(part, hash));
-      args.push(expireAtSeconds, letters.size);
+      args.push(expireAtSeconds, bucket?.tag ?? '', bucket?.index ?? 0, letters.size);
       for (const [letter, d] of letters) args.push(letter, d.count, d.followups, d.count ? d.lo : 0, d.count ? d.hi : 0);
     }
     return [keys, args];
@@ -265,7 +304,21 @@ export function storedFields(delta: HashDelta): Record<string, string> {
   return fields;
 }
 
-function parseSums(reply: (string | number | null)[]): Map<Letter, LetterSums> {
+/** The levels hash: 't'..tag the highest bucket, 'v'..tag the version of the closed ones, 'base' the last rebuild's. */
+function parseLevels(flat: string[]): Levels {
+  const fields = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+  const base = fields.get('base') ?? '';
+  const levels: Levels = new Map();
+  for (const [field, value] of fields) {
+    if (field[0] !== 't') continue;
+    const tag = field.slice(1);
+    levels.set(tag, { highest: Number(value), version: `${base}/${fields.get(`v${tag}`) ?? ''}` });
+  }
+  return levels;
+}
+
+function parseSums(reply: (string | number)[]): Map<Letter, LetterSums> {
   const letters = new Map<Letter, LetterSums>();
   for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);

@@ -77,7 +77,7 @@ function compareFields(where: string, want: Record<string, string>, have: Record
 
 async function verifyTotals(db: EventsDb, rollups: Rollups, report: VerifyReport): Promise<void> {
   const totals = await db.totals();
-  const views = await rollups.read(Array.from({ length: PARTITIONS }, (_, part) => part), ['total']);
+  const views = await rollups.read(Array.from({ length: PARTITIONS }, (_, part) => ({ part, sum: ['total'], each: [] })));
   const sums = views.map((view) => view.letters);
   for (const letter of LETTERS) {
     const row = totals.find((total) => total.symbol === letter);

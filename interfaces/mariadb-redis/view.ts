@@ -5,17 +5,27 @@
 // atomically, from Redis. A view at the head answers alone; one a few batches behind gets
 // those batches' events from MariaDB added (the answer is exact, the view catches up by itself);
 // one further behind, lost, or holding another log's batches is mended, and the read answers 503.
+// Closed buckets' sums come from this process's copy when they are still true (closed-buckets.ts).
 
 import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggregate } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { ClosedBuckets, type ReadPlan } from './closed-buckets.ts';
 import { beforeDeadline } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
-import { PARTITIONS, type BatchRef, type LetterSums, type PartitionView, type Rollups } from './rollups.ts';
+import { PARTITIONS, type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
 
 /** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
 const MAX_TAIL_BATCHES = 20;
+/** Reads of a partition that rely on kept sums; past it (writes into the past keep coming), all from Redis. */
+const KEPT_ATTEMPTS = 2;
+
+/** A partition's sums at its mark (undefined: the rollups were lost). */
+interface PlacedView {
+  mark: BatchRef | undefined;
+  letters: Map<Letter, LetterSums>;
+}
 
 export class View {
   private readonly db: EventsDb;
@@ -23,6 +33,7 @@ export class View {
   private readonly recovery: Recovery;
   private readonly now: () => Micros;
   private readonly heads: Coalesced<BatchRef[]>;
+  private readonly closed = new ClosedBuckets();
   /** The partitions that had batches at the last read. */
   private nonEmpty: number[] = [];
 
@@ -56,7 +67,7 @@ export class View {
     const late = await this.readViews(parts.filter((part) => !ahead.includes(part)), hashes);
     return Promise.all(
       parts.map(async (part) => {
-        const { mark, letters } = (early.get(part) ?? late.get(part)) as PartitionView;
+        const { mark, letters } = (early.get(part) ?? late.get(part)) as PlacedView;
         const head = heads[part] as BatchRef;
         const where = await standing(this.db, part, head, mark);
         if (where === 'current') return letters;
@@ -69,12 +80,23 @@ export class View {
     );
   }
 
-  private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PartitionView>> {
-    if (parts.length === 0) return new Map();
-    const views = await this.rollups.read(parts, hashes).catch((error: unknown) => {
-      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
-    });
-    return new Map(views.map((view, i) => [parts[i] as number, view]));
+  /** Each partition's sums of the hashes; a partition whose kept sums proved stale is read again. */
+  private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PlacedView>> {
+    const placed = new Map<number, PlacedView>();
+    for (let attempt = 1; parts.length > 0; attempt++) {
+      const plans = parts.map((part) => this.closed.plan(part, hashes, attempt <= KEPT_ATTEMPTS));
+      const views = await this.rollups.read(plans.map((plan) => plan.request)).catch((error: unknown) => {
+        throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+      });
+      parts = [];
+      views.forEach((view, i) => {
+        const plan = plans[i] as ReadPlan;
+        const sums = this.closed.complete(plan, view);
+        if (sums) placed.set(plan.request.part, { mark: view.mark, letters: addSums(new Map(), sums) });
+        else parts.push(plan.request.part);
+      });
+    }
+    return placed;
   }
 
   /**
@@ -115,17 +137,21 @@ export function aggregateOf(letter: Letter, sums: Map<Letter, LetterSums>[], edg
   return aggregate;
 }
 
-function addSums(into: Map<Letter, LetterSums>, more: Map<Letter, LetterDelta>[]): Map<Letter, LetterSums> {
+/** Adds sums (from Redis, kept, or a tail's deltas) into `into`, whose entries are its own. */
+function addSums(into: Map<Letter, LetterSums>, more: Iterable<Map<Letter, LetterSums | LetterDelta>>): Map<Letter, LetterSums> {
   for (const letters of more) {
     for (const [letter, delta] of letters) {
-      const sums = into.get(letter) ?? { count: 0, followups: 0, lo: null, hi: null };
+      let sums = into.get(letter);
+      if (!sums) {
+        sums = { count: 0, followups: 0, lo: null, hi: null };
+        into.set(letter, sums);
+      }
       sums.count += delta.count;
       sums.followups += delta.followups;
-      if (delta.count > 0) {
+      if (delta.count > 0 && delta.lo !== null && delta.hi !== null) {
         sums.lo = sums.lo === null ? delta.lo : Math.min(sums.lo, delta.lo);
         sums.hi = sums.hi === null ? delta.hi : Math.max(sums.hi, delta.hi);
       }
-      into.set(letter, sums);
     }
   }
   return into;

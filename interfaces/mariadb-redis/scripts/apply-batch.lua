@@ -5,8 +5,13 @@ The mark names the last batch the rollups hold, as "seq:token" (the token is ran
 the batch in MariaDB, so a batch of another database never passes for it). The deltas are those of
 the batches after `expected` up to `batch`: usually one, several when catching up.
 
+A write into a bucket at least two below its level's highest (an event from the past: the bulk
+loader, a host whose clock is behind, batches caught up late) sets the level's version in the
+levels hash to `batch`: readers keep such closed buckets' sums while the version stays.
+
 KEYS[1]   the partition's mark (absent: the rollups were lost)
-KEYS[2..] the aggregate hashes the deltas touch
+KEYS[2]   the partition's levels hash (includes/merge-deltas; 'v'..tag: each level's version)
+KEYS[3..] the aggregate hashes the deltas touch
 ARGV[1]   the mark the rollups must hold now, "seq:token"
 ARGV[2]   the mark they hold after, "seq:token"
 ARGV[3..] the deltas (includes/merge-deltas)
@@ -26,5 +31,8 @@ if mark ~= ARGV[1] then
   return 'gap'
 end
 redis.call('SET', KEYS[1], ARGV[2])
-mergeDeltas(2, 3)
+local lowest, highest = mergeDeltas(2, 3, 3)
+for tag, index in pairs(lowest) do
+  if index < highest[tag] - 1 then redis.call('HSET', KEYS[2], 'v' .. tag, ARGV[2]) end
+end
 return 'applied'

@@ -1,16 +1,21 @@
 --[[
-read: sums aggregate hashes of one partition next to the data, so only 26 letters cross the wire,
-with the mark they belong to, in one atomic step.
+read: one partition's aggregate hashes with the mark they belong to, in one atomic step. The
+first hashes are summed next to the data, so only 26 letters cross the wire; the others (closed
+buckets the reader keeps) come each on its own.
 
 KEYS[1]   the partition's mark, "seq:token": the last batch the sums include (absent: lost)
-KEYS[2..] aggregate hashes to sum (absent ones count as empty)
+KEYS[2]   the partition's levels hash ('base', each level's highest bucket 't'..tag and version 'v'..tag)
+KEYS[3..] aggregate hashes (absent ones count as empty): ARGV[1] of them to sum, then the others
+ARGV[1]   how many of the hashes to sum
 
-Returns { the mark or false, then field, value pairs }: the fields of the hashes
-('c'..letter count and 'f'..letter followups summed, 'l'..letter earliest the smallest,
-'h'..letter latest the largest), values as integers (microseconds fit: below 2^53).
+Returns { the mark or false, the levels hash's field, value pairs, the sums' field, value pairs,
+then each other hash's field, value pairs }. Sums: 'c'..letter count and 'f'..letter followups
+summed, 'l'..letter earliest the smallest, 'h'..letter latest the largest; values as integers
+(microseconds fit: below 2^53).
 ]]
+local summed = tonumber(ARGV[1])
 local sums, fields = {}, {}
-for i = 2, #KEYS do
+for i = 3, 2 + summed do
   local flat = redis.call('HGETALL', KEYS[i])
   for j = 1, #flat, 2 do
     local field, value = flat[j], tonumber(flat[j + 1])
@@ -30,9 +35,11 @@ for i = 2, #KEYS do
     end
   end
 end
-local out = { redis.call('GET', KEYS[1]) }
+local flatSums = {}
 for _, field in ipairs(fields) do
-  out[#out + 1] = field
-  out[#out + 1] = sums[field]
+  flatSums[#flatSums + 1] = field
+  flatSums[#flatSums + 1] = sums[field]
 end
+local out = { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), flatSums }
+for i = 3 + summed, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[i]) end
 return out
