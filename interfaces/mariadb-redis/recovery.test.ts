@@ -58,7 +58,7 @@ async function expectExact(): Promise<void> {
 describe('mariadb-redis, work aborted half-way', () => {
   it('a rebuild that loses its lease mid-stream: snapshot rolled back, lease left to expire, pools usable, mended after', async () => {
     let stolen: Promise<unknown> | undefined;
-    const rebuild = data.recovery.rebuild(0, () => {
+    const rebuild = data.recovery.rebuild(0, (await data.rollups.marks())[0], () => {
       // Between two chunks of the snapshot's stream: another process takes the lease over.
       stolen ??= redisClient.set('og:{p0}:lease', 'another-rebuilder', 'PX', 60_000);
     });

@@ -108,7 +108,7 @@ export class Recovery {
       parts.map(async (part) => {
         const mark = marks[part];
         const where = await standing(this.db, part, heads[part] as BatchRef, mark);
-        if (where === 'lost' || where === 'foreign') return this.rebuild(part);
+        if (where === 'lost' || where === 'foreign') return this.rebuild(part, mark);
         if (where !== 'behind') return this.behindAt.delete(part);
         const seen = formatMark(mark as BatchRef);
         if (catchUpNow || this.behindAt.get(part) === seen) return this.reconcile(part);
@@ -122,28 +122,30 @@ export class Recovery {
     return this.once(`reconcile ${part}`, async () => {
       for (;;) {
         const mark = (await this.rollups.marks())[part];
-        if (mark === undefined) return this.rebuild(part);
+        if (mark === undefined) return this.rebuild(part, mark);
         const { batches, counted } = await this.db.logFrom(part, mark.seq, RECONCILE_BATCHES);
         const [first, last] = [batches[0], batches.at(-1)];
-        if (first?.seq !== mark.seq || first.token !== mark.token) return this.rebuild(part);
+        if (first?.seq !== mark.seq || first.token !== mark.token) return this.rebuild(part, mark);
         if (batches.length === 1 || last === undefined) return;
         // 'duplicate' or 'gap': another process moved the mark meanwhile; read it again.
-        if ((await this.rollups.apply(part, mark, last, DeltaSet.of(counted, this.now()))) === 'lost') return this.rebuild(part);
+        if ((await this.rollups.apply(part, mark, last, DeltaSet.of(counted, this.now()))) === 'lost') return this.rebuild(part, undefined);
       }
     });
   }
 
   /**
-   * Recomputes a partition from MariaDB. Applies wait meanwhile: the mark is dropped first, and set
-   * at the end to the last batch the snapshot holds, so batches committed after it apply on top.
+   * Recomputes a partition from MariaDB, whose mark `seen` (undefined: none) called for it; nothing
+   * to do once the mark is another (mended meanwhile by another process). Applies wait meanwhile:
+   * the mark is dropped first, and set at the end to the last batch the snapshot holds, so batches
+   * committed after it apply on top.
    * A rebuild that fails half-way releases its lease; the partition stays without a mark, so the
    * next apply, read or sweep starts it again.
    */
-  rebuild(part: number, progress?: RebuildProgress): Promise<void> {
+  rebuild(part: number, seen: BatchRef | undefined, progress?: RebuildProgress): Promise<void> {
     return this.once(`rebuild ${part}`, async () => {
       const lease = randomUUID();
       try {
-        if (!(await this.takeLease(part, lease))) return; // another process rebuilt it meanwhile
+        if (!(await this.takeLease(part, lease, seen))) return; // another process rebuilt it meanwhile
         await this.rollups.deleteAggregates(part);
         await this.db.snapshot(part, async (head, events) => {
           let deltas = new DeltaSet(this.now());
@@ -182,7 +184,7 @@ export class Recovery {
       try {
         const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
         if (result === 'applied') continue;
-        await (result === 'lost' ? this.rebuild(part) : this.sweep(true, [part]));
+        await (result === 'lost' ? this.rebuild(part, undefined) : this.sweep(true, [part]));
         const mark = (await this.rollups.marks())[part];
         const held = mark === undefined ? 0 : queue.findIndex((written) => written.batch.seq > mark.seq);
         queue.splice(0, held === -1 ? queue.length : held);
@@ -200,19 +202,20 @@ export class Recovery {
   }
 
   /**
-   * Takes the partition's rebuild lease, waiting while another process holds it; false when that
-   * one finished the rebuild meanwhile. One that died leaves its lease to expire, then this one goes on.
+   * Takes the partition's rebuild lease, waiting while another process holds it; false when the
+   * mark is no longer `seen` (another process rebuilt the partition). One that died leaves its
+   * lease to expire, then this one goes on.
    */
-  private async takeLease(part: number, lease: string): Promise<boolean> {
+  private async takeLease(part: number, lease: string, seen: BatchRef | undefined): Promise<boolean> {
     const giveUpAt = Date.now() + REBUILD_WAIT_MS;
-    while (!(await this.rollups.beginRebuild(part, lease))) {
-      if ((await this.rollups.marks())[part] !== undefined) return false;
+    for (;;) {
+      const taken = await this.rollups.beginRebuild(part, lease, seen);
+      if (taken !== 'held') return taken === 'taken';
       if (Date.now() > giveUpAt) {
         throw new BackendUnavailableError(`partition ${part} of the rollups is being rebuilt by another process`, { retryAfterSeconds: 5 });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return true;
   }
 
   /** One run at a time of the same work in this process; callers meanwhile share its result. */

@@ -77,8 +77,9 @@ export interface RollupsOptions {
   deadlineMs: number;
 }
 
-/** read.lua's answer: the mark, the levels hash, the sums, then each hash read one by one (field, value pairs). */
-type ReadReply = [string | null, string[], (string | number)[], ...string[][]];
+/** read.lua's answer, decoded: the mark, the levels hash, the sums, then each hash read one by one (field, value pairs; {} when empty). */
+type ReadReply = [string | false, FieldValues, FieldValues, ...FieldValues[]];
+type FieldValues = string[] | Record<string, never>;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -88,7 +89,7 @@ declare module 'ioredis' {
     ogRebuildChunk(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogFinishRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogReleaseLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
-    ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<ReadReply, Context>;
+    ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<string, Context>;
   }
 }
 
@@ -189,9 +190,13 @@ export class Rollups {
     return this.client.ogApplyBatch(keys.length + 2, [this.key(part, 'mark'), this.key(part, 'levels'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
   }
 
-  /** Takes the partition's rebuild lease and drops its mark; false when another process rebuilds it. */
-  async beginRebuild(part: number, leaseToken: string): Promise<boolean> {
-    return (await this.client.ogBeginRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, LEASE_MS])) === 1;
+  /**
+   * Takes the partition's rebuild lease and drops its mark, if the mark is still `seen`:
+   * 'taken', 'held' (another process rebuilds it) or 'moved' (the mark is another by now).
+   */
+  async beginRebuild(part: number, leaseToken: string, seen: BatchRef | undefined): Promise<'taken' | 'held' | 'moved'> {
+    const result = await this.client.ogBeginRebuild(2, [this.key(part, 'mark'), this.key(part, 'lease')], [leaseToken, LEASE_MS, seen ? formatMark(seen) : '']);
+    return result === 1 ? 'taken' : result === 0 ? 'held' : 'moved';
   }
 
   /** Adds a chunk of a rebuild's sums; false when the lease is no longer ours. */
@@ -217,12 +222,12 @@ export class Rollups {
     const reads = Promise.all(
       requests.map(async ({ part, sum, each }) => {
         const keys = [this.key(part, 'mark'), this.key(part, 'levels'), ...[...sum, ...each].map((hash) => this.key(part, hash))];
-        const [mark, levels, sums, ...hashes] = await this.client.ogRead(keys.length, keys, [sum.length]);
+        const [mark, levels, sums, ...hashes] = JSON.parse(await this.client.ogRead(keys.length, keys, [sum.length])) as ReadReply;
         return {
           mark: typeof mark === 'string' ? parseMark(mark) : undefined,
-          letters: parseSums(sums),
-          each: new Map(each.map((hash, i) => [hash, parseSums(hashes[i] ?? [])])),
-          levels: parseLevels(levels),
+          letters: parseSums(list(sums)),
+          each: new Map(each.map((hash, i) => [hash, parseSums(list(hashes[i]))])),
+          levels: parseLevels(list(levels)),
         };
       }),
     );
@@ -304,6 +309,9 @@ export function storedFields(delta: HashDelta): Record<string, string> {
   return fields;
 }
 
+/** cjson writes an empty list as {}. */
+const list = (values: FieldValues | undefined): string[] => (Array.isArray(values) ? values : []);
+
 /** The levels hash: 't'..tag the highest bucket, 'v'..tag the version of the closed ones, 'base' the last rebuild's. */
 function parseLevels(flat: string[]): Levels {
   const fields = new Map<string, string>();
@@ -318,7 +326,7 @@ function parseLevels(flat: string[]): Levels {
   return levels;
 }
 
-function parseSums(reply: (string | number)[]): Map<Letter, LetterSums> {
+function parseSums(reply: string[]): Map<Letter, LetterSums> {
   const letters = new Map<Letter, LetterSums>();
   for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);

@@ -40,7 +40,8 @@ async function main(): Promise<number> {
     if (command === 'rebuild') {
       const recovery = new Recovery(db, rollups, systemClock);
       for (let part = 0; part < PARTITIONS; part++) {
-        await recovery.rebuild(part, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
+        const mark = (await rollups.marks())[part];
+        await recovery.rebuild(part, mark, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
       }
       progress('');
       console.log(`rebuilt the aggregates of ${PARTITIONS} partitions from MariaDB in ${seconds()} s`);

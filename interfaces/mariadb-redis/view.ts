@@ -75,7 +75,7 @@ export class View {
           const tail = await this.tail(part, mark as BatchRef, head, hashes);
           if (tail) return addSums(letters, tail);
         }
-        return this.refuse(part, where);
+        return this.refuse(part, where, mark);
       }),
     );
   }
@@ -113,9 +113,9 @@ export class View {
     });
   }
 
-  private refuse(part: number, where: string): never {
+  private refuse(part: number, where: string, mark: BatchRef | undefined): never {
     // Mended in the background; this read cannot wait for it.
-    const mending = where === 'behind' ? this.recovery.reconcile(part) : this.recovery.rebuild(part);
+    const mending = where === 'behind' ? this.recovery.reconcile(part) : this.recovery.rebuild(part, mark);
     mending.catch(() => undefined);
     const why = where === 'behind' ? 'catching up with the raw events' : 'being rebuilt from the raw events';
     throw new BackendUnavailableError(`the aggregates of partition ${part} are ${why}`, { retryAfterSeconds: 1 });

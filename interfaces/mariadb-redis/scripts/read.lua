@@ -8,10 +8,12 @@ KEYS[2]   the partition's levels hash ('base', each level's highest bucket 't'..
 KEYS[3..] aggregate hashes (absent ones count as empty): ARGV[1] of them to sum, then the others
 ARGV[1]   how many of the hashes to sum
 
-Returns { the mark or false, the levels hash's field, value pairs, the sums' field, value pairs,
-then each other hash's field, value pairs }. Sums: 'c'..letter count and 'f'..letter followups
-summed, 'l'..letter earliest the smallest, 'h'..letter latest the largest; values as integers
-(microseconds fit: below 2^53).
+Returns, as one JSON text (decoded at once by the reader, where a reply of hundreds of values
+would cost it more than the whole read costs Redis), [ the mark or false, the levels hash's field,
+value pairs, the sums' field, value pairs, then each other hash's field, value pairs ]; an empty
+list comes as {}. Sums: 'c'..letter count and 'f'..letter followups summed, 'l'..letter earliest
+the smallest, 'h'..letter latest the largest; values as decimal strings (microseconds fit in a
+Lua number exactly, below 2^53, but not in cjson's 14 digits).
 ]]
 local summed = tonumber(ARGV[1])
 local sums, fields = {}, {}
@@ -38,8 +40,8 @@ end
 local flatSums = {}
 for _, field in ipairs(fields) do
   flatSums[#flatSums + 1] = field
-  flatSums[#flatSums + 1] = sums[field]
+  flatSums[#flatSums + 1] = string.format('%.0f', sums[field])
 end
 local out = { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), flatSums }
 for i = 3 + summed, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[i]) end
-return out
+return cjson.encode(out)
