@@ -36,9 +36,11 @@ export function createApp(options: AppOptions): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is computed for its request: an ETag (a hash of each body) would never match.
+  app.disable('etag');
   app.use(observability.track);
   app.use((_req, res, next) => {
-    res.set('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
   });
 

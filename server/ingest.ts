@@ -15,29 +15,28 @@ export interface IngestOptions {
 const BODY_LIMIT = '2kb';
 const BODY_TYPES = ['application/x-www-form-urlencoded', 'application/json'];
 
-// The parameters fit in the query string; a body, if any, must be a type we parse.
-const rejectUnsupportedBody: RequestHandler = (req, _res, next) => {
+const parseUrlencoded = express.urlencoded({ extended: false, limit: BODY_LIMIT });
+const parseJson = express.json({ limit: BODY_LIMIT });
+
+// The parameters fit in the query string (as the original client sends them): a request without
+// a body skips the parsers. A body must be a type we parse.
+const parseBody: RequestHandler = (req, res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !req.is(BODY_TYPES)) {
+  if (!hasBody) return next();
+  if (!req.is(BODY_TYPES)) {
     throw new HttpError(
       415,
       `unsupported body type "${req.headers['content-type'] ?? 'none'}": send the parameters in the query string ` +
         `or in a body of type ${BODY_TYPES.join(' or ')}`,
     );
   }
-  next();
+  parseUrlencoded(req, res, (error?: unknown) => (error ? next(error) : parseJson(req, res, next)));
 };
-
-const parseBody: RequestHandler[] = [
-  rejectUnsupportedBody,
-  express.urlencoded({ extended: false, limit: BODY_LIMIT }),
-  express.json({ limit: BODY_LIMIT }),
-];
 
 export function ingestRoutes({ data, clock, guess }: IngestOptions): Router {
   const router = Router();
 
-  router.post('/initial', ...parseBody, async (req, res) => {
+  router.post('/initial', parseBody, async (req, res) => {
     const uuid = readUuid(postParam(req, 'uuid'));
     const symbol = readSymbol(postParam(req, 'symbol'));
     const answer = guess(symbol);
@@ -50,7 +49,7 @@ export function ingestRoutes({ data, clock, guess }: IngestOptions): Router {
     res.type('text/plain').send(sent ? 'True' : 'False');
   });
 
-  router.post('/followup', ...parseBody, async (req, res) => {
+  router.post('/followup', parseBody, async (req, res) => {
     const uuid = readUuid(postParam(req, 'uuid'));
     const result = await data.recordFollowup({ uuid, ts: clock() });
     if (result.outcome === 'unknown-uuid') {

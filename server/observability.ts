@@ -33,6 +33,19 @@ export function createObservability(logger: Logger): Observability {
     registers: [registry],
   });
   const logRequests = logger.isLevelEnabled('info');
+  // The labelled series, made once each: prom-client would hash the labels on every request.
+  const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
+  const seriesOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let found = series.get(key);
+    if (!found) {
+      const counter = requests.labels({ method, route, status });
+      const histogram = duration.labels({ method, route });
+      found = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
 
   const track: RequestHandler = (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -40,8 +53,9 @@ export function createObservability(logger: Logger): Observability {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // The route pattern, not the path, keeps label values few (a path holds uuids and dates).
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      requests.inc({ method: req.method, route, status: res.statusCode });
-      duration.observe({ method: req.method, route }, seconds);
+      const measured = seriesOf(req.method, route, res.statusCode);
+      measured.count();
+      measured.observe(seconds);
       if (logRequests) {
         logger.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: +(seconds * 1000).toFixed(3) });
       }
