@@ -4,7 +4,7 @@
 import type { Row } from './report.ts';
 import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS } from './scenarios.ts';
 
-const COLORS: Record<string, string> = { null: '#9e9e9e', sqlite: '#e07b39', 'mariadb-redis': '#2f6db3', ingest: '#2f6db3', mix: '#7fb0e0' };
+const COLORS: Record<string, string> = { 'bare node-http': '#d0d0d0', 'bare express': '#bdbdbd', null: '#9e9e9e', sqlite: '#e07b39', 'mariadb-redis': '#2f6db3', ingest: '#2f6db3', mix: '#7fb0e0' };
 const FONT = 'font-family="sans-serif" font-size="12"';
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -24,7 +24,9 @@ function legend(x: number, y: number, names: readonly string[]): string[] {
 
 /** Grouped bars: requests per second of each ingest scenario, per interface, with the ratio to null. */
 export function ingestChart(rows: readonly Row[]): string {
-  const ingest = rows.filter((row) => (INGEST_SCENARIOS as readonly string[]).includes(row.scenario) && row.rps !== null);
+  // At the first connection count, the one both scenarios ran at.
+  const mixed = rows.find((row) => row.scenario === 'mix')?.connections;
+  const ingest = rows.filter((row) => (INGEST_SCENARIOS as readonly string[]).includes(row.scenario) && row.rps !== null && row.connections === mixed);
   const interfaces = [...new Set(ingest.map((row) => row.interface))];
   const width = 140 + interfaces.length * 180;
   const height = 360;

@@ -13,8 +13,8 @@ import { formatCount } from './charts.ts';
 import { loadStore } from './load.ts';
 import { formatCores, writeResults, type Machine, type Row, type Settings } from './report.ts';
 import { MB, mariadbDataBytes, redisUsedMemory, sampleCpu, sampleRss, sqliteFileBytes } from './resources.ts';
-import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measure, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
-import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startServer, type AppServer, type Backends } from './servers.ts';
+import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measureApart as measure, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
+import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startReference, startServer, type AppServer, type Backends, type ReferenceKind } from './servers.ts';
 
 // The servers inherit it, as under the production systemd unit.
 process.env.NODE_ENV = 'production';
@@ -23,14 +23,22 @@ const RESULTS_DIR = path.join(import.meta.dirname, 'results');
 
 // --quick caps at 1 s, so that CI also goes through the capped path and stays within minutes.
 const PLANS: Record<'full' | 'quick', Omit<Settings, 'mariadbFlags' | 'redisFlags'>> = {
-  full: { ingestSeconds: 60, ingestConnections: 32, dashboardSeconds: 10, dashboardConnections: 4, warmupSeconds: 3, sizes: [1e4, 1e5, 1e6, 1e7], capSeconds: 10 },
-  quick: { ingestSeconds: 3, ingestConnections: 32, dashboardSeconds: 1, dashboardConnections: 4, warmupSeconds: 0.5, sizes: [1e4, 1e5], capSeconds: 1 },
+  full: { ingestSeconds: 60, ingestConnections: [32, 256], dashboardSeconds: 10, dashboardConnections: 4, warmupSeconds: 3, sizes: [1e4, 1e5, 1e6, 1e7], capSeconds: 10 },
+  quick: { ingestSeconds: 3, ingestConnections: [32, 256], dashboardSeconds: 1, dashboardConnections: 4, warmupSeconds: 0.5, sizes: [1e4, 1e5], capSeconds: 1 },
 };
 
 const startedAt = performance.now();
 function log(message: string): void {
   const seconds = (performance.now() - startedAt) / 1000;
   console.log(`[${String(Math.floor(seconds / 60)).padStart(3)}:${(seconds % 60).toFixed(1).padStart(4, '0')}] ${message}`);
+}
+
+const REFERENCES: readonly ReferenceKind[] = ['node-http', 'express'];
+
+/** Microseconds of CPU per request of each process, and of all together. */
+function cpuPerRequest(cores: Record<string, number>, rps: number): Record<string, number> {
+  const perRequest = Object.fromEntries(Object.entries(cores).map(([name, used]) => [name, rps > 0 ? (used * 1e6) / rps : 0]));
+  return { ...perRequest, all: Object.values(perRequest).reduce((sum, us) => sum + us, 0) };
 }
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${value.toFixed(2)} ms`);
@@ -51,7 +59,7 @@ class Bench {
   }
 
   /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
-  private async run(server: AppServer, name: InterfaceName, scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
+  private async run(server: AppServer, name: Row['interface'], scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
     const rss = sampleRss(server.pid);
     const cpu = sampleCpu({ server: server.pid, ...(name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : {}) });
     let rssMb = 0;
@@ -61,29 +69,48 @@ class Bench {
       cores = cpu.stop();
     });
     server.assertRunning();
-    const row: Row = { interface: name, scenario, events, ...result, rss_mb: rssMb, cpu_cores: cores, connections, valid: result.non2xx === 0 && result.errors === 0 && result.timeouts === 0 };
+    const row: Row = {
+      interface: name, scenario, events, ...result, rss_mb: rssMb, cpu_cores: cores, cpu_us_per_request: cpuPerRequest(cores, result.rps), connections,
+      valid: result.non2xx === 0 && result.errors === 0 && result.timeouts === 0,
+    };
     log(
       `  ${name} ${scenario}${events ? ` @${formatCount(events)}` : ''}: ${Math.round(result.rps)} rps, p50 ${ms(result.p50_ms)}, p99 ${ms(result.p99_ms)}, ` +
-        `peak RSS ${row.rss_mb!.toFixed(0)} MB, cores ${formatCores(cores)}` +
+        `peak RSS ${row.rss_mb!.toFixed(0)} MB, cores ${formatCores(cores)}, CPU µs per request ${formatCores(row.cpu_us_per_request!, 0)}` +
         `${row.valid ? '' : `, NOT VALID: ${result.non2xx} non-2xx ${JSON.stringify(result.status_codes)}, ${result.errors} errors, ${result.timeouts} timeouts`}`,
     );
     this.rows.push(row);
     return row;
   }
 
+  /** The reference servers, then each interface: ingest at every connection count, the client mix at the first. */
   async ingest(): Promise<void> {
     const { ingestSeconds, ingestConnections, warmupSeconds } = this.settings;
+    const runs = ingestConnections.flatMap((connections, i) => INGEST_SCENARIOS.filter((scenario) => i === 0 || scenario === 'ingest').map((scenario) => ({ scenario, connections })));
+    const measureAll = async (server: AppServer, name: Row['interface'], scenarios: typeof runs) => {
+      const ran: Row[] = [];
+      for (const { scenario, connections } of scenarios) {
+        await measure(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
+        ran.push(await this.run(server, name, scenario, 0, ingestSeconds, connections, 10));
+      }
+      return ran;
+    };
+    for (const kind of REFERENCES) {
+      log(`ingest: bare ${kind} reference`);
+      const server = await startReference(this.backends, kind);
+      try {
+        await measureAll(server, `bare ${kind}`, runs.filter((run) => run.scenario === 'ingest'));
+      } finally {
+        await server.stop();
+      }
+    }
     for (const name of this.interfaces) {
       log(`ingest: ${name}`);
       const store = await freshStore(this.backends, name, 'ingest');
       try {
         const server = await startServer(this.backends, store);
-        const ran: Row[] = [];
+        let ran: Row[] = [];
         try {
-          for (const scenario of INGEST_SCENARIOS) {
-            await measure(server.url, scenario, { seconds: warmupSeconds, connections: ingestConnections, timeoutSeconds: 10 });
-            ran.push(await this.run(server, name, scenario, 0, ingestSeconds, ingestConnections, 10));
-          }
+          ran = await measureAll(server, name, runs);
         } finally {
           await server.stop();
         }
@@ -96,9 +123,12 @@ class Bench {
         await dropStore(this.backends, store);
       }
     }
+    const rps = (name: Row['interface'], row: Row) => this.rows.find((r) => r.interface === name && r.scenario === row.scenario && r.connections === row.connections)?.rps;
     for (const row of this.rows) {
-      const ceiling = this.rows.find((r) => r.interface === 'null' && r.scenario === row.scenario);
-      if (ceiling?.rps) row.ratio_to_null = row.rps! / ceiling.rps;
+      const ceiling = rps('null', row);
+      const express = rps('bare express', row);
+      if (ceiling) row.ratio_to_null = row.rps! / ceiling;
+      if (express) row.ratio_to_express = row.rps! / express;
     }
   }
 
@@ -190,6 +220,9 @@ class Bench {
 /** What a run must have produced for its results to stand; also --quick's assertions. */
 function harnessProblems(rows: readonly Row[], interfaces: InterfaceName[], sizes: number[]): string[] {
   const problems: string[] = [];
+  for (const kind of REFERENCES) {
+    if (!rows.some((r) => r.interface === `bare ${kind}` && (r.rps ?? 0) > 0)) problems.push(`no bare ${kind} reference result`);
+  }
   for (const name of interfaces) {
     for (const scenario of INGEST_SCENARIOS) {
       if (!rows.some((r) => r.interface === name && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no ${name} ${scenario} result`);

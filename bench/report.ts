@@ -5,10 +5,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { InterfaceName } from '../interfaces/index.ts';
 import { dashboardChart, formatCount, ingestChart } from './charts.ts';
-import type { Measurement, Scenario } from './scenarios.ts';
+import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, type Measurement, type Scenario } from './scenarios.ts';
 
 export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_ms'>> {
-  interface: InterfaceName;
+  /** An interface's server, or a reference server (bench/reference-server.ts). */
+  interface: InterfaceName | 'bare node-http' | 'bare express';
   scenario: Scenario | 'load';
   /** Events stored when the run started; for a load row, the events loaded. */
   events: number;
@@ -19,8 +20,12 @@ export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_m
   rss_mb?: number;
   /** Cores each process used on average during the run: server, and for mariadb-redis mariadb and redis. */
   cpu_cores?: Record<string, number>;
-  /** ingest and mix: rps / null's rps in the same scenario. */
+  /** Microseconds of CPU per answered request: each process's, and 'all' together. */
+  cpu_us_per_request?: Record<string, number>;
+  /** ingest and mix: rps / null's rps in the same scenario and connections. */
   ratio_to_null?: number;
+  /** ingest: rps / the bare Express route's rps at the same connections. */
+  ratio_to_express?: number;
   /** Dashboards: one request alone before the run; null when it took longer than the cap. */
   probe_ms?: number | null;
   connections?: number;
@@ -59,7 +64,8 @@ export interface Machine {
 /** How the runs were set up, for the notes under the tables. */
 export interface Settings {
   ingestSeconds: number;
-  ingestConnections: number;
+  /** Ingest runs at each; the client mix at the first. */
+  ingestConnections: number[];
   dashboardSeconds: number;
   dashboardConnections: number;
   warmupSeconds: number;
@@ -76,12 +82,13 @@ const fmt = (value: number | null | undefined, digits = 2): string => {
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(digits);
 };
-export const formatCores = (cores: Record<string, number>) => Object.entries(cores).map(([name, used]) => `${name} ${used.toFixed(2)}`).join(', ');
+export const formatCores = (cores: Record<string, number>, digits = 2) => Object.entries(cores).map(([name, used]) => `${name} ${used.toFixed(digits)}`).join(', ');
 const perMillion = (value: number | undefined, events: number) => (value === undefined || events === 0 ? undefined : value / (events / 1e6));
 const table = (header: string[], rows: string[][]) =>
   [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const find = (rows: readonly Row[], name: InterfaceName, scenario: Row['scenario'], events?: number) =>
-  rows.find((r) => r.interface === name && r.scenario === scenario && (events === undefined || r.events === events));
+const find = (rows: readonly Row[], name: Row['interface'], scenario: Row['scenario'], events?: number, connections?: number) =>
+  rows.find((r) => r.interface === name && r.scenario === scenario && (events === undefined || r.events === events) && (connections === undefined || r.connections === connections));
+const cpuAll = (row: Row | undefined) => row?.cpu_us_per_request?.all;
 
 export interface TargetCheck {
   what: string;
@@ -91,12 +98,17 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
-/** Spec section 6, judged on the mariadb-redis rows; the 10M targets only when 10M was measured. */
-export function checkTargets(rows: readonly Row[], sizes: number[]): TargetCheck[] {
+/**
+ * The targets (spec section 6 and the performance issue), judged on the mariadb-redis rows and the
+ * reference rows; the 10M targets only when 10M was measured.
+ */
+export function checkTargets(rows: readonly Row[], settings: Pick<Settings, 'sizes' | 'ingestConnections'>): TargetCheck[] {
+  const { sizes, ingestConnections } = settings;
   const checks: TargetCheck[] = [];
   const largest = Math.max(...sizes);
   const at10M = largest === SPEC_10M;
   const atLargest = `at ${formatCount(largest)}`;
+  const [first, most] = [ingestConnections[0] as number, Math.max(...ingestConnections)];
   const check = (what: string, target: string, value: number | null | undefined, limit: number, unit: string, higherIsBetter = false, judged = true) => {
     const measured = value === null || value === undefined ? 'not measured' : `${fmt(value)} ${unit}`.trim();
     let verdict = 'n/a';
@@ -110,20 +122,29 @@ export function checkTargets(rows: readonly Row[], sizes: number[]): TargetCheck
     }
     checks.push({ what, target, measured, verdict, met });
   };
-  for (const scenario of ['ingest', 'mix'] as const) {
-    const row = find(rows, 'mariadb-redis', scenario);
-    check(`${scenario}: rps vs null`, '≥ 0.8 ×', row?.ratio_to_null, 0.8, '×', true);
-    check(`${scenario}: p99`, '≤ 25 ms', row?.p99_ms, 25, 'ms');
-    check(`${scenario}: peak server RSS`, '≤ 250 MB', row?.rss_mb, 250, 'MB');
+  check(`\`null\` ingest vs a bare Express route, ${first} connections`, '≥ 0.8 ×', find(rows, 'null', 'ingest', 0, first)?.ratio_to_express, 0.8, '×', true);
+  for (const connections of ingestConnections) {
+    check(`ingest vs null, ${connections} connections`, '≥ 0.8 ×', find(rows, 'mariadb-redis', 'ingest', 0, connections)?.ratio_to_null, 0.8, '×', true);
   }
+  const mix = find(rows, 'mariadb-redis', 'mix', 0, first);
+  check(`mix vs null, ${first} connections`, '≥ 0.8 ×', mix?.ratio_to_null, 0.8, '×', true);
+  for (const row of [find(rows, 'mariadb-redis', 'ingest', 0, first), mix]) {
+    check(`${row?.scenario ?? 'ingest'}: p99, ${first} connections`, '≤ 25 ms', row?.p99_ms, 25, 'ms');
+    check(`${row?.scenario ?? 'ingest'}: peak server RSS, ${first} connections`, '≤ 250 MB', row?.rss_mb, 250, 'MB');
+  }
+  check(`ingest: CPU per event, server + MariaDB + Redis, ${most} connections`, '≤ 70 µs', cpuAll(find(rows, 'mariadb-redis', 'ingest', 0, most)), 70, 'µs');
   const symbol = find(rows, 'mariadb-redis', 'symbol', largest);
   const symbolSmall = find(rows, 'mariadb-redis', 'symbol', Math.min(...sizes));
   check(`symbol p99 ${atLargest}`, '≤ 5 ms at 10M', symbol?.p99_ms, 5, 'ms', false, at10M);
+  check(`symbol CPU per request, all processes, ${atLargest}`, '≤ 150 µs at 10M', cpuAll(symbol), 150, 'µs', false, at10M);
   const growth = symbol?.p50_ms && symbolSmall?.p50_ms ? symbol.p50_ms / symbolSmall.p50_ms : undefined;
   check(`symbol p50 ${atLargest} / p50 at ${formatCount(Math.min(...sizes))}`, '≤ 1.5 ×', growth, 1.5, '×', false, at10M);
   for (const scenario of ['range-1h', 'range-1d', 'range-30d'] as const) {
-    check(`${scenario} p99 ${atLargest}`, '≤ 20 ms at 10M', find(rows, 'mariadb-redis', scenario, largest)?.p99_ms, 20, 'ms', false, at10M);
+    const row = find(rows, 'mariadb-redis', scenario, largest);
+    check(`${scenario} p99 ${atLargest}`, '≤ 20 ms at 10M', row?.p99_ms, 20, 'ms', false, at10M);
+    check(`${scenario} CPU per request, all processes, ${atLargest}`, '≤ 500 µs at 10M', cpuAll(row), 500, 'µs', false, at10M);
   }
+  check(`range-1d req/s ${atLargest}`, '≥ 1,500 req/s at 10M', find(rows, 'mariadb-redis', 'range-1d', largest)?.rps, 1500, 'req/s', true, at10M);
   check(`loader, ${formatCount(largest)} events`, '≤ 180 s for 10M', find(rows, 'mariadb-redis', 'load', largest)?.load_s, 180, 's', false, at10M);
   return checks;
 }
@@ -146,11 +167,12 @@ export async function writeResults(dir: string, rows: readonly Row[], machine: M
 }
 
 function markdown(rows: readonly Row[], machine: Machine, settings: Settings): string {
-  const interfaces = [...new Set(rows.map((r) => r.interface))];
+  const interfaces = [...new Set(rows.filter((r) => !r.interface.startsWith('bare ')).map((r) => r.interface))];
   const largest = Math.max(...settings.sizes);
   const invalid = rows.filter((r) => r.valid === false);
   const latency = (r: Row | undefined) => (r ? `${fmt(r.p50_ms)} / ${fmt(r.p99_ms)}` : '–');
   const dashboardCell = (r: Row | undefined) => (!r ? '–' : r.rps === null ? (r.note ?? 'not run') : latency(r));
+  const cpuCell = (r: Row | undefined) => (r?.cpu_us_per_request ? `${fmt(r.cpu_us_per_request.all, 0)} (${formatCores(r.cpu_us_per_request, 0)})` : '–');
   const out: string[] = [];
 
   out.push(
@@ -168,34 +190,38 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '',
     '## Headline',
     '',
-    `Ingest (${settings.ingestSeconds} s per run, ${settings.ingestConnections} connections): requests per second, p50 / p99 latency (ms), ratio to \`null\`, peak server RSS.`,
+    `Ingest (${settings.ingestSeconds} s per run): POST /initial at ${settings.ingestConnections.join(' and ')} connections, the client mix at ${settings.ingestConnections[0]}; ` +
+      'requests per second, p50 / p99 latency (ms), ratio to `null` and to a bare Express route in the same run and connections, CPU microseconds per request ' +
+      '(all processes: server, and for mariadb-redis MariaDB and Redis; the load generator is a process of its own, not counted), peak server RSS.',
     '',
     table(
-      ['interface', 'ingest rps', 'ingest p50 / p99', '× null', 'mix rps', 'mix p50 / p99', '× null', 'peak RSS (MB)'],
-      interfaces.map((name) => {
-        const ingest = find(rows, name, 'ingest');
-        const mix = find(rows, name, 'mix');
-        return [
-          `\`${name}\``, fmt(ingest?.rps), latency(ingest), fmt(ingest?.ratio_to_null), fmt(mix?.rps), latency(mix), fmt(mix?.ratio_to_null),
-          fmt(Math.max(ingest?.rss_mb ?? 0, mix?.rss_mb ?? 0)),
-        ];
-      }),
+      ['server', 'scenario', 'connections', 'rps', 'p50 / p99', '× null', '× bare Express', 'CPU µs per request', 'peak RSS (MB)'],
+      rows
+        .filter((r) => (INGEST_SCENARIOS as readonly string[]).includes(r.scenario))
+        .map((r) => [
+          `\`${r.interface}\``, r.scenario, `${r.connections ?? '–'}`, fmt(r.rps), latency(r), fmt(r.ratio_to_null), fmt(r.ratio_to_express), cpuCell(r), fmt(r.rss_mb),
+        ]),
     ),
     '',
-    `Dashboards with ${formatCount(largest)} stored events (${settings.dashboardConnections} connections): p50 / p99 latency (ms).`,
+    `Dashboards with ${formatCount(largest)} stored events (${settings.dashboardConnections} connections): requests per second, p50 / p99 latency (ms), CPU µs per request.`,
     '',
     table(
-      ['interface', 'symbol', 'range 1 h', 'range 1 day', 'range 30 days'],
-      interfaces.map((name) => [`\`${name}\``, ...(['symbol', 'range-1h', 'range-1d', 'range-30d'] as const).map((s) => dashboardCell(find(rows, name, s, largest)))]),
+      ['interface', 'scenario', 'rps', 'p50 / p99', 'CPU µs per request'],
+      interfaces.flatMap((name) =>
+        DASHBOARD_SCENARIOS.map((scenario) => {
+          const r = find(rows, name, scenario, largest);
+          return [`\`${name}\``, scenario, fmt(r?.rps), dashboardCell(r), cpuCell(r)];
+        }),
+      ),
     ),
     '',
     '![ingest](ingest.svg)',
     '',
     '![dashboards](dashboards.svg)',
     '',
-    '## Spec section 6 targets (`mariadb-redis`)',
+    '## Targets (spec section 6 and the performance issue; `mariadb-redis` unless named)',
     '',
-    table(['what', 'target', 'measured', 'verdict'], checkTargets(rows, settings.sizes).map((c) => [c.what, c.target, c.measured, c.verdict])),
+    table(['what', 'target', 'measured', 'verdict'], checkTargets(rows, settings).map((c) => [c.what, c.target, c.measured, c.verdict])),
     '',
     '## Loader and resources',
     '',
@@ -218,10 +244,10 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '## All runs',
     '',
     table(
-      ['interface', 'scenario', 'stored events', 'connections', 'probe (ms)', 'rps', 'p50 (ms)', 'p99 (ms)', 'peak RSS (MB)', 'cores used', 'requests', 'non-2xx', 'errors / timeouts', 'note'],
+      ['server', 'scenario', 'stored events', 'connections', 'probe (ms)', 'rps', 'p50 (ms)', 'p99 (ms)', 'peak RSS (MB)', 'cores used', 'CPU µs per request', 'requests', 'non-2xx', 'errors / timeouts', 'note'],
       rows.filter((r) => r.scenario !== 'load').map((r) => [
         `\`${r.interface}\``, r.scenario, formatCount(r.events), `${r.connections ?? '–'}`, fmt(r.probe_ms), fmt(r.rps), fmt(r.p50_ms), fmt(r.p99_ms), fmt(r.rss_mb),
-        r.cpu_cores ? formatCores(r.cpu_cores) : '–',
+        r.cpu_cores ? formatCores(r.cpu_cores) : '–', cpuCell(r),
         fmt(r.requests), r.non2xx === undefined ? '–' : `${r.non2xx}${r.non2xx > 0 ? ` (${JSON.stringify(r.status_codes)})` : ''}`,
         r.errors === undefined ? '–' : `${r.errors} / ${r.timeouts}`,
         [r.note, r.followup_share === undefined ? undefined : `followups ${(r.followup_share * 100).toFixed(1)}% of requests`].filter(Boolean).join('; '),
@@ -230,7 +256,9 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '',
     '## How it was measured',
     '',
-    `- Each interface's server is \`server/main.ts\` in its own Node process (one worker, request logs off), started by the bench on a free port with fresh throwaway backends; autocannon runs in the bench process.`,
+    `- Each interface's server runs as \`npm start\` runs it (\`server/main.ts\` with its Node flags) in its own process (one worker, request logs off), started by the bench on a free port with fresh throwaway backends. ` +
+      'The reference servers (bench/reference-server.ts) answer POST /initial with a bare node:http handler and a bare Express route, with the same Node flags. ' +
+      'Each autocannon run is a process of its own (bench/loadgen.ts), so the bench does not share its event loop.',
     `- ingest: POST /initial, a fresh uuid and a letter (English frequencies) per request. mix: the original client as an autocannon request chain: ` +
       'the initial, then its followup when the answer was right and a uniform draw is below 0.1 (vowel) or 0.2 (consonant), "y" judged with the client\'s own coin.',
     `- Dashboards: symbol (a random letter per request) and range windows of 1 h, 1 day and 30 days ending at the moment of each request, over N events spread over the 30 days before the load. ` +
@@ -238,7 +266,8 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     `- A dashboard is run only while one request alone (the probe) answers within ${settings.capSeconds} s; once it does not, that scenario is capped for larger N (the note says so). ` +
       'When one request alone is too slow for each connection to get three answers in a run, the run uses one connection for at least three answers (more connections would only queue behind each other); the connections column says which.',
     '- p50 and p99 are computed from every 2xx response\'s latency (autocannon \'response\' events, sub-millisecond), rps = responses / run time. ' +
-      'Cores used: CPU time of each process during the run over its length (/proc/PID/stat); the machine has ' + `${machine.cpus}, the client included.`,
+      'Cores used: CPU time of each process during the run over its length (/proc/PID/stat); the machine has ' + `${machine.cpus}, the client included. ` +
+      'CPU µs per request: each process\'s CPU time over the requests answered, and all of them together.',
     `- MariaDB: ${settings.mariadbFlags}. Redis: ${settings.redisFlags}.`,
     '',
   );

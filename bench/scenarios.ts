@@ -2,7 +2,10 @@
 // autocannon's 'response' events (fractions of a millisecond), since its own histogram keeps whole
 // milliseconds only, too coarse for dashboards that answer in under one.
 
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { isVowel, parseGuess, shouldFollowUp } from '../client/judge.ts';
 import { englishLetters } from '../client/letters.ts';
@@ -15,6 +18,7 @@ export type IngestScenario = (typeof INGEST_SCENARIOS)[number];
 export type DashboardScenario = (typeof DASHBOARD_SCENARIOS)[number];
 export type Scenario = IngestScenario | DashboardScenario;
 
+const run = promisify(execFile);
 const HOUR_MICROS = 3600 * 1_000_000;
 const RANGE_MICROS: Record<Exclude<DashboardScenario, 'symbol'>, number> = {
   'range-1h': HOUR_MICROS,
@@ -92,7 +96,14 @@ export interface Measurement {
   followup_share?: number;
 }
 
-/** One autocannon run of `scenario` against `url`. */
+/** One autocannon run of `scenario` against `url`, in a process of its own (bench/loadgen.ts). */
+export async function measureApart(url: string, scenario: Scenario, options: RunOptions): Promise<Measurement> {
+  const args = [path.join(import.meta.dirname, 'loadgen.ts'), url, scenario, options.seconds, options.connections, options.timeoutSeconds].map(String);
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as Measurement;
+}
+
+/** One autocannon run of `scenario` against `url`, in this process. */
 export async function measure(url: string, scenario: Scenario, options: RunOptions): Promise<Measurement> {
   const counts = { followups: 0 };
   const isIngest = (INGEST_SCENARIOS as readonly string[]).includes(scenario);

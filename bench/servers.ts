@@ -100,12 +100,13 @@ export interface AppServer {
 }
 
 /**
- * The server as `npm start` runs it, on `store`, on a free port, request logs off. Node runs the server itself (its own
- * type stripping, no loader), so the pid is the server's own, for the RSS samples.
+ * The server as `npm start` runs it, on `store`, on a free port, request logs off. Node runs the
+ * server itself (its own type stripping, no loader), so the pid is the server's own, for the RSS
+ * samples.
  */
 export async function startServer(backends: Backends, store: InterfaceOptions): Promise<AppServer> {
   const port = await freePort();
-  const args = [
+  return startProcess(backends, `${store.name} server`, port, [
     ...START_ARGS,
     '--port', String(port),
     '--host', '127.0.0.1',
@@ -114,12 +115,24 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
     '--data-interface', store.name,
     '--sqlite-path', store.sqlitePath,
     ...(store.name === 'mariadb-redis' ? ['--mariadb-url', store.mariadbUrl, '--redis-url', store.redisUrl] : []),
-  ];
-  const output = path.join(backends.dir, `server-${store.name}.log`);
-  const proc = spawnManaged(`${store.name} server`, process.execPath, args, { cwd: backends.dir, outputFile: output, marker: backends.dir });
+  ]);
+}
+
+export type ReferenceKind = 'node-http' | 'express';
+
+/** A reference server (bench/reference-server.ts), with the Node flags of `npm start`. */
+export async function startReference(backends: Backends, kind: ReferenceKind): Promise<AppServer> {
+  const port = await freePort();
+  const flags = START_ARGS.filter((arg) => arg.startsWith('--'));
+  return startProcess(backends, `${kind} reference server`, port, [...flags, path.join(ROOT, 'bench', 'reference-server.ts'), kind, String(port)]);
+}
+
+async function startProcess(backends: Backends, name: string, port: number, args: string[]): Promise<AppServer> {
+  const output = path.join(backends.dir, `${name.replace(/\W+/g, '-')}.log`);
+  const proc = spawnManaged(name, process.execPath, args, { cwd: backends.dir, outputFile: output, marker: backends.dir });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(`the ${store.name} server to answer ${url}/healthz`, proc, async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 120_000 });
+    await waitUntil(`the ${name} to answer ${url}/healthz`, proc, async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 120_000 });
   } catch (error) {
     await stopProcess(proc, { signal: 'SIGKILL' });
     throw error;
