@@ -346,13 +346,18 @@ export class EventsDb {
   async claimPartition(partitions: number): Promise<number> {
     const holder = await createConnection(this.url);
     holder.on('error', () => undefined); // a lost lock only means another process may share the partition
-    const database = (await holder.query<RowDataPacket[]>('SELECT DATABASE() AS name'))[0][0]?.name as string;
-    for (let part = 0; part < partitions; part++) {
-      const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [`${database}.writer.${part}`]);
-      if (rows[0]?.got === 1) {
-        this.claimHolder = holder;
-        return part;
+    try {
+      const database = (await holder.query<RowDataPacket[]>('SELECT DATABASE() AS name'))[0][0]?.name as string;
+      for (let part = 0; part < partitions; part++) {
+        const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [`${database}.writer.${part}`]);
+        if (rows[0]?.got === 1) {
+          this.claimHolder = holder;
+          return part;
+        }
       }
+    } catch (error) {
+      holder.destroy();
+      throw error;
     }
     await holder.end();
     return Math.floor(Math.random() * partitions);

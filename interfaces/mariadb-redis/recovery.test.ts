@@ -77,6 +77,19 @@ describe('mariadb-redis, work aborted half-way', () => {
     await expectExact();
   }, 60_000);
 
+  it('a rebuilder paused past its lease deletes nothing of what the next one rebuilt', async () => {
+    await data.recovery.mendAll();
+    const partitionKeys = async () => (await redisClient.keys('og:{p0}:*')).filter((key) => key !== 'og:{p0}:lease').sort();
+    const before = await partitionKeys();
+    expect(before.length).toBeGreaterThan(10);
+    // Its lease expired while it was stopped, and another process holds the partition's now.
+    await redisClient.set('og:{p0}:lease', 'the-next-rebuilder', 'PX', 60_000);
+    expect(await data.rollups.deleteAggregates(0, 'the-paused-rebuilder')).toBe(false);
+    expect(await partitionKeys()).toEqual(before);
+    await redisClient.del('og:{p0}:lease');
+    await expectExact();
+  }, 60_000);
+
   it('an export its reader leaves half-way: the query ends, pools usable', async () => {
     for (let i = 0; i < 8; i++) {
       let n = 0;

@@ -146,7 +146,7 @@ export class Recovery {
       const lease = randomUUID();
       try {
         if (!(await this.takeLease(part, lease, seen))) return; // another process rebuilt it meanwhile
-        await this.rollups.deleteAggregates(part);
+        if (!(await this.rollups.deleteAggregates(part, lease))) throw staleLease(part);
         await this.db.snapshot(part, async (head, events) => {
           let deltas = new DeltaSet(this.now());
           let counted = 0;

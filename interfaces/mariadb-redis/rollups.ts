@@ -89,6 +89,7 @@ declare module 'ioredis' {
     ogRebuildChunk(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogFinishRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogReleaseLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
+    ogDeleteAggregates(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'deleted' | 'stale', Context>;
     ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<string, Context>;
   }
 }
@@ -99,6 +100,7 @@ const SCRIPTS = {
   ogRebuildChunk: 'rebuild-chunk',
   ogFinishRebuild: 'finish-rebuild',
   ogReleaseLease: 'release-lease',
+  ogDeleteAggregates: 'delete-aggregates',
   ogRead: 'read',
 } as const;
 
@@ -174,10 +176,15 @@ export class Rollups {
     }
     const { host, port, password, username } = probe.options;
     const cluster = new Cluster([{ host, port }], { enableOfflineQueue: false, redisOptions: { ...clientOptions, password, username } });
-    await new Promise<void>((resolve, reject) => {
-      cluster.once('ready', resolve);
-      cluster.once('error', reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        cluster.once('ready', resolve);
+        cluster.once('error', reject);
+      });
+    } catch (error) {
+      cluster.disconnect();
+      throw new BackendUnavailableError(`the Redis Cluster of ${url} is not ready: ${(error as Error).message}`, { cause: error });
+    }
     return new Rollups(cluster, prefix, options.deadlineMs);
   }
 
@@ -248,10 +255,21 @@ export class Rollups {
     return replies.map((reply) => (reply[1] ?? {}) as Record<string, string>);
   }
 
-  /** Deletes a partition's totals, buckets and levels (not its mark or lease). */
-  async deleteAggregates(part: number): Promise<void> {
-    await this.client.del(this.key(part, 'levels'));
-    for await (const keys of this.aggregateKeys(part)) if (keys.length > 0) await this.client.del(...keys);
+  /**
+   * Deletes a partition's totals, buckets and levels (not its mark or lease), a page at a time while
+   * the rebuild lease is ours; false once it is not (a rebuilder paused past its lease must not
+   * delete what the next one rebuilt).
+   */
+  async deleteAggregates(part: number, leaseToken: string): Promise<boolean> {
+    const lease = this.key(part, 'lease');
+    const pages = (async function* (rollups: Rollups) {
+      yield [rollups.key(part, 'levels')];
+      yield* rollups.aggregateKeys(part);
+    })(this);
+    for await (const keys of pages) {
+      if (keys.length > 0 && (await this.client.ogDeleteAggregates(keys.length + 1, [lease, ...keys], [leaseToken])) === 'stale') return false;
+    }
+    return true;
   }
 
   /** A partition's totals and bucket hashes that exist, a page at a time, from whichever node holds them. */
