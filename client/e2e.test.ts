@@ -36,6 +36,7 @@ function losingEveryTenthInitial(backend: DataInterface): DataInterface {
     recordInitial: async (event) => (++initials % 10 === 0 ? { outcome: 'recorded' } : backend.recordInitial(event)),
     recordFollowup: (event) => backend.recordFollowup(event),
     symbolAggregate: (symbol) => backend.symbolAggregate(symbol),
+    symbolAggregates: () => backend.symbolAggregates(),
     rangeAggregates: (lower, upper) => backend.rangeAggregates(lower, upper),
     exportEvents: (range) => backend.exportEvents(range),
     ping: () => backend.ping(),

@@ -62,6 +62,8 @@ export interface DataInterface {
   recordInitial(event: Omit<InitialEvent, 'type'>): Promise<InitialResult>;
   recordFollowup(event: Omit<FollowupEvent, 'type'>): Promise<FollowupResult>;
   symbolAggregate(symbol: Letter): Promise<SymbolAggregate>;
+  /** The 26 symbol aggregates, `a` to `z`, as of one moment (the live page's update). */
+  symbolAggregates(): Promise<SymbolAggregate[]>;
   /** 26 aggregates, `a` to `z`, over the initials with `lower <= ts < upper` (their followups whenever they came). */
   rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]>;
   /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */

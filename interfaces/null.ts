@@ -19,6 +19,10 @@ export class NullInterface implements DataInterface {
     return emptyAggregate(symbol);
   }
 
+  async symbolAggregates(): Promise<SymbolAggregate[]> {
+    return LETTERS.map((letter) => emptyAggregate(letter));
+  }
+
   async rangeAggregates(): Promise<SymbolAggregate[]> {
     return LETTERS.map((letter) => emptyAggregate(letter));
   }

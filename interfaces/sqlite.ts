@@ -113,6 +113,11 @@ export class SqliteInterface implements DataInterface {
     return unlessBusy(() => this.symbolDashboard.aggregate({ symbol }));
   }
 
+  async symbolAggregates(): Promise<SymbolAggregate[]> {
+    // As the original would: the symbol dashboard's query once per letter.
+    return unlessBusy(() => LETTERS.map((symbol) => this.symbolDashboard.aggregate({ symbol })));
+  }
+
   async rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]> {
     const bounds = { lower: formatMicros(lower), upper: formatMicros(upper) };
     // As the original: the same full scans once per letter.

@@ -19,6 +19,7 @@ export function withAdmissionLimit(data: DataInterface, limits: AdmissionLimits)
     recordInitial: admitWrite(data.recordInitial.bind(data)),
     recordFollowup: admitWrite(data.recordFollowup.bind(data)),
     symbolAggregate: admitRead(data.symbolAggregate.bind(data)),
+    symbolAggregates: admitRead(data.symbolAggregates.bind(data)),
     rangeAggregates: admitRead(data.rangeAggregates.bind(data)),
     exportEvents: data.exportEvents.bind(data),
     ping: data.ping.bind(data),

@@ -107,6 +107,11 @@ export class MariadbRedisInterface implements DataInterface {
     return aggregateOf(symbol, await this.view.sums(['total']), []);
   }
 
+  async symbolAggregates(): Promise<SymbolAggregate[]> {
+    const sums = await this.view.sums(['total']);
+    return LETTERS.map((letter) => aggregateOf(letter, sums, []));
+  }
+
   async rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]> {
     const plan = planRange(lower, upper, this.now());
     const [sums, edges] = await Promise.all([this.view.sums(plan.buckets.map((bucket) => bucketHash(bucket.level.tag, bucket.index))), this.db.sumEdges(plan.edges)]);

@@ -281,6 +281,7 @@ export async function expectAnswersOf(
   for (const letter of LETTERS) {
     expect(await store.symbolAggregate(letter), `symbol ${letter}`).toEqual(oracle.symbolAggregate(letter));
   }
+  expect(await store.symbolAggregates(), 'every symbol at once').toEqual(LETTERS.map((letter) => oracle.symbolAggregate(letter)));
   for (const [lower, upper] of ranges) {
     expect(await store.rangeAggregates(lower, upper), `range ${span(lower, upper)}`).toEqual(oracle.rangeAggregates(lower, upper));
   }

@@ -314,6 +314,7 @@ function countingWrites(data: DataInterface, h: Harness): DataInterface {
       return data.recordFollowup(event);
     },
     symbolAggregate: (symbol) => data.symbolAggregate(symbol),
+    symbolAggregates: () => data.symbolAggregates(),
     rangeAggregates: (lower, upper) => data.rangeAggregates(lower, upper),
     exportEvents: (range) => data.exportEvents(range),
     ping: () => data.ping(),

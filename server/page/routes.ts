@@ -4,7 +4,7 @@
 import express, { Router } from 'express';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { LETTERS, type DataInterface } from '../../interfaces/contract.ts';
+import type { DataInterface } from '../../interfaces/contract.ts';
 import { presentAggregate } from '../dashboards.ts';
 import { HttpError } from '../errors.ts';
 import { LiveHub } from './live.ts';
@@ -45,7 +45,7 @@ export function pageRoutes(options: PageOptions): Router {
   return router;
 }
 
-/** A live update: the 26 symbol dashboards, a to z, in the API's JSON shape (as a range dashboard). */
+/** A live update: the 26 symbol dashboards, a to z, from one read, in the API's JSON shape (as a range dashboard). */
 async function readAllSymbols(data: DataInterface) {
-  return Promise.all(LETTERS.map(async (letter) => presentAggregate(await data.symbolAggregate(letter))));
+  return (await data.symbolAggregates()).map(presentAggregate);
 }
