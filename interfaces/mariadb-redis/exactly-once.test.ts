@@ -12,12 +12,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { useFaultServers } from '../../test/fault-servers.ts';
-import { drive, expectExact, newLedger, post, probeDashboard, slowerThan, type DashboardProbe, type Entry } from '../../test/ingest.ts';
+import { drive, expectExact, newLedger, post, probeDashboard, slowerThan, type DashboardProbe, type Entry, type Ledger } from '../../test/ingest.ts';
 
 const servers = useFaultServers();
 
 // The interface's 2 s, with room for a loaded 2-core machine.
 const DEADLINE_MS = 3000;
+
+/** A steady load on `url` (a followup for every third initial) that meets `fault` once `at` initials are acknowledged. */
+function loadMeeting(fault: () => Promise<void>, options: { ledger: Ledger; url: string; initials: number; at: number }): Promise<Ledger> {
+  const { ledger, url, initials, at } = options;
+  return drive({ ledger, urls: [url], initials, concurrency: 8, followupEvery: 3, onProgress: async (n) => (n === at ? fault() : undefined) });
+}
 
 /**
  * A dashboard asked during a fault answered within the deadline with one of `statuses`: a 503
@@ -36,19 +42,14 @@ describe('exactly once through ordinary faults', () => {
     const url = await servers.serve(data);
     const ledger = newLedger();
     let dashboard: Promise<DashboardProbe> | undefined;
-    await drive({
-      ledger,
-      urls: [url],
-      initials: 4000,
-      concurrency: 8,
-      followupEvery: 3,
-      onProgress: async (n) => {
-        if (n !== 1000) return;
+    await loadMeeting(
+      async () => {
         await servers.redis.pause(7000);
         // Asked a second into the stall, without holding up this worker's load.
         dashboard = sleep(1000).then(() => probeDashboard(ledger, url, 'e'));
       },
-    });
+      { ledger, url, initials: 4000, at: 1000 },
+    );
     expect.soft(slowerThan(ledger, DEADLINE_MS), 'requests that waited on the stalled Redis').toEqual([]);
     expectTimely(await dashboard, [200, 503], 'a symbol dashboard during the stall');
     // Nothing stored by a request answered 503: its retry would store a followup twice.
@@ -110,14 +111,8 @@ describe('exactly once through ordinary faults', () => {
     let lockedAt = Infinity;
     let write: Entry | undefined;
     const dashboards: DashboardProbe[] = [];
-    await drive({
-      ledger,
-      urls: [url],
-      initials: 3000,
-      concurrency: 8,
-      followupEvery: 3,
-      onProgress: async (n) => {
-        if (n !== 800) return;
+    await loadMeeting(
+      async () => {
         // As a backup tool takes it: reads go on, every write and commit waits until the release.
         await servers.mariadb.holdGlobalReadLock(25_000);
         lockedAt = Date.now();
@@ -132,7 +127,8 @@ describe('exactly once through ordinary faults', () => {
           })(),
         ]);
       },
-    });
+      { ledger, url, initials: 3000, at: 800 },
+    );
     expect.soft(write, 'POST /initial under the lock').toMatchObject({ status: 503 });
     expect.soft(write?.ms, 'ms POST /initial took under the lock').toBeLessThan(DEADLINE_MS);
     expect(dashboards).toHaveLength(3);
@@ -148,21 +144,16 @@ describe('exactly once through ordinary faults', () => {
     let frozenAt = Infinity;
     let thawed: Promise<void> = Promise.resolve();
     let dashboard: DashboardProbe | undefined;
-    await drive({
-      ledger,
-      urls: [url],
-      initials: 3000,
-      concurrency: 8,
-      followupEvery: 3,
-      onProgress: async (n) => {
-        if (n !== 800) return;
+    await loadMeeting(
+      async () => {
         frozenAt = Date.now();
         await servers.mariadb.kill('SIGSTOP');
         thawed = sleep(6000).then(() => servers.mariadb.kill('SIGCONT'));
         await sleep(1000);
         dashboard = await probeDashboard(ledger, url, 'e');
       },
-    });
+      { ledger, url, initials: 3000, at: 800 },
+    );
     await thawed;
     // A request sent in the first moments of the freeze may still have joined a batch whose COMMIT
     // went out (a writer with several lanes sends more than one before it notices): it may wait.
