@@ -13,7 +13,7 @@ import { formatCount } from './charts.ts';
 import { loadStore } from './load.ts';
 import { formatCores, writeResults, type Machine, type Row, type Settings } from './report.ts';
 import { MB, mariadbDataBytes, redisUsedMemory, sampleCpu, sampleRss, sqliteFileBytes } from './resources.ts';
-import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measureApart as measure, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
+import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measureApart, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
 import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startReference, startServer, type AppServer, type Backends, type ReferenceKind } from './servers.ts';
 
 // The servers inherit it, as under the production systemd unit.
@@ -64,7 +64,7 @@ class Bench {
     const cpu = sampleCpu({ server: server.pid, ...(name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : {}) });
     let rssMb = 0;
     let cores: Record<string, number> = {};
-    const result = await measure(server.url, scenario, { seconds, connections, timeoutSeconds }).finally(() => {
+    const result = await measureApart(server.url, scenario, { seconds, connections, timeoutSeconds }).finally(() => {
       rssMb = rss.stop();
       cores = cpu.stop();
     });
@@ -89,7 +89,7 @@ class Bench {
     const measureAll = async (server: AppServer, name: Row['interface'], scenarios: typeof runs) => {
       const ran: Row[] = [];
       for (const { scenario, connections } of scenarios) {
-        await measure(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
+        await measureApart(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
         ran.push(await this.run(server, name, scenario, 0, ingestSeconds, connections, 10));
       }
       return ran;
@@ -205,7 +205,7 @@ class Bench {
         // Too slow for each connection to get three answers in a run: then one connection, no warm-up,
         // for at least three answers (more connections would only queue behind each other in SQLite).
         const slow = 3 * probeMs * connections > dashboardSeconds * 1000;
-        if (!slow) await measure(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
+        if (!slow) await measureApart(server.url, scenario, { seconds: warmupSeconds, connections, timeoutSeconds: 10 });
         const seconds = slow ? Math.max(dashboardSeconds, Math.ceil((3 * probeMs) / 1000)) : dashboardSeconds;
         const row = await this.run(server, store.name, scenario, n, seconds, slow ? 1 : connections, 3 * capSeconds);
         row.probe_ms = probeMs;

@@ -4,7 +4,7 @@
 
 import type { Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
-import { bucketExpiry, bucketHash, bucketOf, LEVELS } from './buckets.ts';
+import { bucketExpiry, bucketHash, LEVELS } from './buckets.ts';
 import type { CountedEvent } from './events-db.ts';
 
 export interface LetterDelta {
@@ -17,8 +17,6 @@ export interface LetterDelta {
 export interface HashDelta {
   /** Key suffix: 'total' or `<level tag>:<bucket index>`. */
   hash: string;
-  /** The bucket's level tag and index; undefined for the totals. */
-  bucket?: { tag: string; index: number };
   /** Unix seconds, 0: never. */
   expireAtSeconds: number;
   letters: Map<Letter, LetterDelta>;
@@ -79,7 +77,7 @@ export class DeltaSet {
   private letter(hash: string, expireAtSeconds: number, symbol: Letter): LetterDelta {
     let entry = this.hashes.get(hash);
     if (!entry) {
-      entry = { hash, bucket: bucketOf(hash), expireAtSeconds, letters: new Map() };
+      entry = { hash, expireAtSeconds, letters: new Map() };
       this.hashes.set(hash, entry);
     }
     let delta = entry.letters.get(symbol);

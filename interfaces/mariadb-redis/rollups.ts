@@ -308,7 +308,8 @@ export class Rollups {
   private deltaArgs(part: number, deltas: DeltaSet): [string[], (string | number)[]] {
     const keys: string[] = [];
     const args: (string | number)[] = [];
-    for (const { hash, bucket, expireAtSeconds, letters } of deltas.hashes.values()) {
+    for (const { hash, expireAtSeconds, letters } of deltas.hashes.values()) {
+      const bucket = bucketOf(hash);
       keys.push(this.key(part, hash));
       args.push(expireAtSeconds, bucket?.tag ?? '', bucket?.index ?? 0, letters.size);
       for (const [letter, d] of letters) args.push(letter, d.count, d.followups, d.count ? d.lo : 0, d.count ? d.hi : 0);
