@@ -42,3 +42,35 @@ describe('timestampError', () => {
     );
   });
 });
+
+describe('parseTimestamp with an offset from UTC', () => {
+  const utc = (text: string) => parseTimestamp(text) as number;
+
+  it.each([
+    ['2026-11-23T10:00+02:00', '2026-11-23 08:00'],
+    ['2026-11-23 10:00-05:30', '2026-11-23 15:30'],
+    ['2026-11-23T00:30:00+01:00', '2026-11-22 23:30'],
+    ['2026-11-23T10:00:00.000001+00:00', '2026-11-23 10:00:00.000001'],
+    ['2026-11-23T23:59:59.999999-23:59', '2026-11-24 23:58:59.999999'],
+  ])('reads %s as %s UTC, to the microsecond', (text, inUtc) => {
+    expect(utc(text)).toBe(utc(inUtc));
+  });
+
+  it('keeps microsecond neighbours apart across the offset', () => {
+    expect(utc('2026-10-25T02:59:59.999999+02:00') + 1).toBe(utc('2026-10-25T01:00:00Z'));
+  });
+
+  it.each(['2026-11-23+02:00', '2026-11-23T10:00+02:00Z', '2026-11-23T10:00+24:00', '2026-11-23T10:00+02:60', '2026-11-23T10:00+0200', '2026-11-23T10:00 02:00'])(
+    'refuses %s',
+    (text) => {
+      expect(parseTimestamp(text)).toBeUndefined();
+      expect(timestampError('lower', text)).toMatch(/is not a valid date: use .*offset "\+HH:MM"/);
+    },
+  );
+
+  it('refuses an offset that moves an instant out of the exact span, and says so', () => {
+    expect(parseTimestamp('2255-06-05 23:47:34.740991+00:00')).toBe(MAX);
+    expect(parseTimestamp('2255-06-05 23:47:34.740991-00:01')).toBeUndefined();
+    expect(timestampError('upper', '2255-06-05 23:47:34.740991-00:01')).toMatch(/outside the span/);
+  });
+});

@@ -14,12 +14,17 @@ export function formatMicros(ts: Micros): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
 }
 
-// YYYY-MM-DD, then optionally [ T]HH:MM, :SS and .f{1,6}; an optional trailing Z. All UTC.
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?Z?$/;
+// YYYY-MM-DD, then optionally [ T]HH:MM, :SS and .f{1,6}, then optionally Z (UTC, as no suffix is)
+// or, after a time, an offset ±HH:MM from UTC. A date alone takes no offset: ISO 8601 has none there,
+// and `2026-11-23+10:00` is what a form encoder makes of `2026-11-23 10:00`, which must not pass
+// silently as midnight at +10:00.
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(?:Z|([+-])(\d{2}):(\d{2}))?$/;
 
 const TIMESTAMP_FORMATS =
   'YYYY-MM-DD, optionally followed by " HH:MM", ":SS" and "." with 1 to 6 fraction digits ' +
-  '("T" may replace the space, a trailing "Z" is allowed; all UTC)';
+  '("T" may replace the space), then optionally "Z" or, after a time, an offset "+HH:MM" or "-HH:MM"; ' +
+  'without either, UTC';
 
 // The first and last instants held exactly, both accepted, as the error messages state them.
 const EXACT_SPAN = `${formatMicros(-Number.MAX_SAFE_INTEGER)} to ${formatMicros(Number.MAX_SAFE_INTEGER)}`;
@@ -50,6 +55,9 @@ function parseCalendar(text: string): Micros | undefined {
   ];
   const fraction = Number((match[7] ?? '').padEnd(6, '0'));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const [sign, offsetHours, offsetMinutes] = [match[8], Number(match[9] ?? 0), Number(match[10] ?? 0)];
+  if (offsetHours > 23 || offsetMinutes > 59 || (sign !== undefined && match[4] === undefined)) return undefined;
+  const offsetMicros = (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60 * MICROS_PER_SECOND;
   // setUTCFullYear, unlike Date.UTC, keeps years 0-99 as they are; both roll 30 February over into
   // March, so a date that does not read back the same does not exist.
   const date = new Date(0);
@@ -58,7 +66,8 @@ function parseCalendar(text: string): Micros | undefined {
     return undefined;
   }
   date.setUTCHours(hour, minute, second, 0);
-  return date.getTime() * 1000 + fraction;
+  // The local time at the offset, less the offset, is UTC; integers throughout, so exact.
+  return date.getTime() * 1000 + fraction - offsetMicros;
 }
 
 // The monotonic clock gives microseconds; anchoring it to the wall clock again once a second keeps

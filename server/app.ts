@@ -25,6 +25,8 @@ export interface AppOptions {
   admission?: AdmissionLimits;
   /** Aborted when the server shuts down: the dashboard page's live streams end, so closing need not wait for them. */
   shutdown?: AbortSignal;
+  /** Live page streams open at once in this process before the next gets a 503 (default 1000). */
+  maxLiveStreams?: number;
 }
 
 const HEALTH_TIMEOUT_MS = 1000;
@@ -55,7 +57,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.get('/metrics', observability.metrics);
   app.use(ingestRoutes({ data, clock: options.clock ?? systemClock, guess: createGuesser(options.random) }));
-  app.use(pageRoutes({ data, logger, shutdown: options.shutdown }));
+  app.use(pageRoutes({ data, logger, shutdown: options.shutdown, maxLiveStreams: options.maxLiveStreams ?? 1000 }));
   app.use('/dashboard', dashboardRoutes(data));
   app.use(notFound);
   app.use(errorHandler((error) => logger.error({ err: error }, 'unexpected error')));

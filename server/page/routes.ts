@@ -18,6 +18,8 @@ export interface PageOptions {
   logger: Logger;
   /** Aborted when the server shuts down: the live streams end, so that closing does not wait on them. */
   shutdown?: AbortSignal;
+  /** Live streams open at once before the next gets a 503 with Retry-After (TODO: enforce). */
+  maxLiveStreams?: number;
   /** The pause between two live updates (default 1 s). */
   liveIntervalMs?: number;
 }
