@@ -18,7 +18,7 @@ export const notFound: RequestHandler = (req) => {
     404,
     `no route ${req.method} ${req.path}: the API is POST /initial, POST /followup, ` +
       'GET /dashboard/symbol/:symbol, GET /dashboard/range/:lower/:upper, GET /dashboard (the page), ' +
-      'GET /healthz, GET /metrics',
+      'GET /events, GET /healthz, GET /metrics',
   );
 };
 

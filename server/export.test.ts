@@ -23,7 +23,15 @@ describe('npm run export', () => {
     });
   });
 
+  it('takes offsets in the bounds and writes CSV with --format csv', async () => {
+    expect(await exportWith(['--from', '2026-11-23T10:00+02:00', '--to', '2026-11-23 10:00-05:30', '--format', 'csv'])).toEqual({
+      code: 0, stdout: 'type,uuid,symbol,guess,ts\r\n', stderr: '',
+    });
+  });
+
   it.each([
+    [['--format', 'xml'], /^--format "xml" is unknown: use ndjson or csv/],
+    [['--from', '2026-11-23+02:00'], /^--from "2026-11-23\+02:00" is not a valid date/],
     [['--from', '2017-02-30'], /^--from "2017-02-30" is not a valid date: use YYYY-MM-DD/],
     [['--to', '9999-12-31'], /^--to "9999-12-31" is outside the span of exact timestamps: use a date from 1684-07-28 00:12:25\.259009 to 2255-06-05 23:47:34\.740991/],
     [['--from', '1684-07-28'], /^--from "1684-07-28" is outside the span/],

@@ -250,6 +250,97 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
       });
     });
 
+    describe('offsets from UTC in range bounds', () => {
+      it('reads +HH:MM and -HH:MM bounds as the instants they name, to the microsecond', async () => {
+        h.now = T0; // 2017-06-28 19:34:14.486693 UTC
+        await h.post(`/initial?uuid=${UUID_A}&symbol=k`);
+        const count = async (lower: string, upper: string) =>
+          ((await h.json(`/dashboard/range/${encodeURIComponent(lower)}/${encodeURIComponent(upper)}`)) as { count: number }[])[10]?.count;
+        // The same instant at +02:00 and -05:30; a bound read as UTC would miss the event by hours.
+        expect(await count('2017-06-28T21:34:14.486693+02:00', '2017-06-28T21:34:14.486694+02:00')).toBe(options.shapesOnly ? 0 : 1);
+        expect(await count('2017-06-28T14:04:14.486693-05:30', '2017-06-28T14:04:14.486694-05:30')).toBe(options.shapesOnly ? 0 : 1);
+        expect(await count('2017-06-28T21:34:14.486694+02:00', '2017-06-28T22:00+02:00')).toBe(0);
+      });
+    });
+
+    describe('GET /events', () => {
+      const events = async (query: string, init?: RequestInit) => {
+        const response = await fetch(`${h.url}/events${query}`, init);
+        expect(response.status, `GET /events${query}`).toBe(200);
+        return response;
+      };
+      const seedThree = async () => {
+        h.now = T0;
+        h.draws = [0.99];
+        await h.post(`/initial?uuid=${UUID_A}&symbol=e`);
+        h.now = T0 + 1;
+        await h.post(`/followup?uuid=${UUID_A}`);
+        h.now = T0 + 60_000_000;
+        h.draws = [0.99];
+        await h.post(`/initial?uuid=${UUID_B}&symbol=b`);
+      };
+      const lines = {
+        initialA: `{"type":"initial","uuid":"${UUID_A}","symbol":"e","guess":true,"ts":"2017-06-28 19:34:14.486693"}`,
+        followupA: `{"type":"followup","uuid":"${UUID_A}","ts":"2017-06-28 19:34:14.486694"}`,
+        initialB: `{"type":"initial","uuid":"${UUID_B}","symbol":"b","guess":false,"ts":"2017-06-28 19:35:14.486693"}`,
+      };
+
+      it('streams the raw events oldest first as NDJSON, as npm run export prints them', async () => {
+        await seedThree();
+        const response = await events('');
+        expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        const expected = options.shapesOnly ? '' : [lines.initialA, lines.followupA, lines.initialB].join('\n') + '\n';
+        expect(await response.text()).toBe(expected);
+      });
+
+      it('answers CSV with a header row and CRLF line ends, for format=csv or Accept: text/csv', async () => {
+        await seedThree();
+        const rows = options.shapesOnly
+          ? []
+          : [
+              `initial,${UUID_A},e,true,2017-06-28 19:34:14.486693`,
+              `followup,${UUID_A},,,2017-06-28 19:34:14.486694`,
+              `initial,${UUID_B},b,false,2017-06-28 19:35:14.486693`,
+            ];
+        const expected = ['type,uuid,symbol,guess,ts', ...rows].map((row) => `${row}\r\n`).join('');
+        for (const response of [await events('?format=csv'), await events('', { headers: { accept: 'text/csv' } })]) {
+          expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
+          expect(await response.text()).toBe(expected);
+        }
+      });
+
+      it('takes a half-open range in the API formats, offsets included, with + typed as it is', async () => {
+        await seedThree();
+        // from = the followup's instant at +02:00, + not percent-encoded; to = the second initial, excluded.
+        const text = await (await events('?from=2017-06-28T21:34:14.486694+02:00&to=2017-06-28T19:35:14.486693Z')).text();
+        expect(text).toBe(options.shapesOnly ? '' : `${lines.followupA}\n`);
+        const encoded = await (await events(`?from=${encodeURIComponent('2017-06-28 19:34:14.486694')}&to=2017-06-28T14:05:14.486694-05:30`)).text();
+        expect(encoded).toBe(options.shapesOnly ? '' : `${lines.followupA}\n${lines.initialB}\n`);
+      });
+
+      it('answers HEAD with the headers of GET and no body', async () => {
+        await seedThree();
+        const response = await events('?format=csv', { method: 'HEAD' });
+        expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+        expect(await response.text()).toBe('');
+      });
+
+      it.each([
+        ['?from=2017-02-30', /from "2017-02-30" is not a valid date/],
+        ['?to=2017-06-28+10:00', /to "2017-06-28\+10:00" is not a valid date/],
+        ['?from=2017-06-29&to=2017-06-28', /from 2017-06-29 is after to 2017-06-28/],
+        ['?format=xml', /format "xml" is unknown: use ndjson or csv/],
+        ['?since=2017-06-28', /unknown parameter "since"/],
+        ['?from=2017-06-28&from=2017-06-29', /from must be given once/],
+        ['?from=%E0%A4%A', /percent-encoding/],
+      ])('refuses %s with a 400 that says why', async (query, message) => {
+        const response = await fetch(`${h.url}/events${query}`);
+        expect(response.status).toBe(400);
+        expect((await response.json()).error).toMatch(message);
+      });
+    });
+
     describe('bad input: a 4xx with a JSON error, and nothing stored', () => {
       const cases: [string, () => Promise<Response>, number, RegExp][] = [
         ['missing uuid', () => h.post('/initial?symbol=a'), 400, /uuid is required/],
