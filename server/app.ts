@@ -5,9 +5,11 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DataInterface } from '../interfaces/contract.ts';
 import { systemClock, type Micros } from '../interfaces/time.ts';
+import { adminAccess } from './admin.ts';
 import { withAdmissionLimit, type AdmissionLimits } from './admission.ts';
 import { dashboardRoutes } from './dashboards.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { eventRoutes } from './events.ts';
 import { ingestRoutes } from './ingest.ts';
 import { createGuesser, type Random } from './model.ts';
 import { createLogger, createObservability } from './observability.ts';
@@ -25,6 +27,10 @@ export interface AppOptions {
   admission?: AdmissionLimits;
   /** Aborted when the server shuts down: the dashboard page's live streams end, so closing need not wait for them. */
   shutdown?: AbortSignal;
+  /** Who may read /events and /metrics: with a token, its bearers; without, loopback clients only. */
+  adminToken?: string;
+  /** This process is one of a node:cluster's: /metrics reports them all (default false). */
+  clusterMetrics?: boolean;
   /** Live page streams open at once in this process before the next gets a 503 (default 1000). */
   maxLiveStreams?: number;
 }
@@ -34,7 +40,7 @@ const HEALTH_TIMEOUT_MS = 1000;
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? createLogger({ requests: false });
   const data = withAdmissionLimit(options.data, options.admission ?? { writes: 2048, reads: 2048 });
-  const observability = createObservability(logger);
+  const observability = createObservability(logger, { cluster: options.clusterMetrics });
 
   const app = express();
   app.disable('x-powered-by');
@@ -55,7 +61,10 @@ export function createApp(options: AppOptions): Express {
       ...(backend === true ? {} : { error: backend }),
     });
   });
-  app.get('/metrics', observability.metrics);
+  const admin = adminAccess(options.adminToken);
+  app.get('/metrics', admin, observability.metrics);
+  app.use('/events', admin);
+  app.use(eventRoutes(data));
   app.use(ingestRoutes({ data, clock: options.clock ?? systemClock, guess: createGuesser(options.random) }));
   app.use(pageRoutes({ data, logger, shutdown: options.shutdown, maxLiveStreams: options.maxLiveStreams ?? 1000 }));
   app.use('/dashboard', dashboardRoutes(data));

@@ -13,6 +13,21 @@ export interface ServerConfig {
   workers: number;
   interface: InterfaceOptions;
   logRequests: boolean;
+  /** Bearer token for /events and /metrics (ADMIN_TOKEN, environment only); unset: loopback clients only. */
+  adminToken: string | undefined;
+  /** Live page streams per process before a 503. */
+  maxLiveStreams: number;
+  /** What one slow or idle client may hold, per process. */
+  limits: ConnectionLimits;
+}
+
+export interface ConnectionLimits {
+  /** A request's headers must have arrived within this time (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** A whole request, body included, must have arrived within this time (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** Open connections per process; past it new ones are closed at once (Node's maxConnections). */
+  maxConnections: number;
 }
 
 export const DEFAULT_SQLITE_PATH = path.join(import.meta.dirname, '..', 'data', 'events.sqlite3');
@@ -27,7 +42,13 @@ const FLAGS = {
   'redis-url': { type: 'string' },
   'backend-deadline-ms': { type: 'string' },
   'log-requests': { type: 'string' },
+  'max-live-streams': { type: 'string' },
+  'headers-timeout-ms': { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'max-connections': { type: 'string' },
 } as const;
+
+const MIN_ADMIN_TOKEN = 16;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -49,6 +70,14 @@ export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<strin
 }
 
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const config = readConfig(argv, env);
+  if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${config.limits.headersTimeoutMs}) is longer than REQUEST_TIMEOUT_MS (${config.limits.requestTimeoutMs}): the headers are part of the request`);
+  }
+  return config;
+}
+
+function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
   let flags: Record<string, string | undefined>;
   try {
     flags = parseArgs({ args: argv, options: FLAGS, strict: true }).values;
@@ -61,7 +90,23 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     workers: integer('WORKERS', flags.workers ?? env.WORKERS ?? '1', 1, 64),
     interface: interfaceOptionsFrom(env, flags),
     logRequests: (flags['log-requests'] ?? env.LOG_REQUESTS ?? 'true') !== 'false',
+    adminToken: adminToken(env.ADMIN_TOKEN),
+    maxLiveStreams: integer('MAX_LIVE_STREAMS', flags['max-live-streams'] ?? env.MAX_LIVE_STREAMS ?? '1000', 1, 1_000_000),
+    limits: {
+      headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', flags['headers-timeout-ms'] ?? env.HEADERS_TIMEOUT_MS ?? '10000', 1000, 600_000),
+      requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', flags['request-timeout-ms'] ?? env.REQUEST_TIMEOUT_MS ?? '30000', 1000, 3_600_000),
+      maxConnections: integer('MAX_CONNECTIONS', flags['max-connections'] ?? env.MAX_CONNECTIONS ?? '10000', 1, 1_000_000),
+    },
   };
+}
+
+/** A token too short to resist guessing is refused rather than trusted. */
+function adminToken(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.length < MIN_ADMIN_TOKEN || /\s/.test(text)) {
+    throw new ConfigError(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN} characters without spaces (for example \`openssl rand -hex 32\`), or unset`);
+  }
+  return text;
 }
 
 function integer(name: string, text: string, min: number, max: number): number {

@@ -2,7 +2,9 @@
 
 import type { RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { clusterMetricsOf } from './cluster-metrics.ts';
+import { HttpError } from './errors.ts';
 
 export function createLogger(options: { requests: boolean }): Logger {
   // Asynchronous writes keep logging off the hot path; main flushes on shutdown.
@@ -16,9 +18,21 @@ export interface Observability {
   metrics: RequestHandler;
 }
 
-export function createObservability(logger: Logger): Observability {
+export interface ObservabilityOptions {
+  /** This process is one of a node:cluster's: /metrics answers the sum over all of them. */
+  cluster?: boolean;
+}
+
+export function createObservability(logger: Logger, options: ObservabilityOptions = {}): Observability {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'server_processes',
+    help: 'Server processes whose metrics this answer adds up',
+    aggregator: 'sum',
+    registers: [registry],
+  }).set(1);
+  const gather = options.cluster ? clusterMetricsOf(registry) : () => registry.metrics();
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route and status',
@@ -64,7 +78,10 @@ export function createObservability(logger: Logger): Observability {
   };
 
   const metrics: RequestHandler = async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+    const text = await gather().catch((error: Error) => {
+      throw new HttpError(503, error.message);
+    });
+    res.type(registry.contentType).send(text);
   };
 
   return { track, metrics };

@@ -1,5 +1,6 @@
 // The service itself as a child process (`server/main.ts` on Node's own type stripping), for tests that kill it,
-// restart it, or run several processes. Killed at exit should a test forget stop().
+// restart it, or run several processes. It runs in a process group of its own, as a systemd service runs in
+// its own control group: signalAll() signals every process of it at once. Killed at exit should a test forget stop().
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { freePort } from './process.ts';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) signalGroup(child, 'SIGKILL');
 });
 
 export interface AppServer {
@@ -20,6 +21,16 @@ export interface AppServer {
   output(): string;
   /** SIGTERM (a graceful shutdown), waiting for the exit. */
   stop(): Promise<void>;
+  /** `signal` to the primary and all its server processes at once (what systemd's stop does). */
+  signalAll(signal: NodeJS.Signals): void;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-(child.pid as number), signal);
+  } catch {
+    // the group is gone already
+  }
 }
 
 /** Starts `npm start`'s entry point with `env` on a free port; resolves once /healthz answers 200. */
@@ -29,6 +40,7 @@ export async function startAppServer(env: Record<string, string>, timeoutMs = 30
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_REQUESTS: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   running.add(child);
   let output = '';
@@ -47,7 +59,7 @@ export async function startAppServer(env: Record<string, string>, timeoutMs = 30
   for (;;) {
     if (ended) throw new Error(`the server exited while starting:\n${output}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       throw new Error(`the server did not answer /healthz within ${timeoutMs} ms:\n${output}`);
     }
     const ok = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
@@ -63,5 +75,6 @@ export async function startAppServer(env: Record<string, string>, timeoutMs = 30
       child.kill('SIGTERM');
       await exited;
     },
+    signalAll: (signal) => signalGroup(child, signal),
   };
 }
