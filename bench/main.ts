@@ -211,8 +211,32 @@ class Bench {
         row.probe_ms = probeMs;
         if (store.name === 'null') row.note = 'null stores nothing: the HTTP ceiling';
       }
+      await this.measureExport(server, store.name, n);
     } finally {
       await server.stop();
+    }
+  }
+
+  /** GET /events read to its end: lines, time, and the server's peak RSS while it streams. */
+  private async measureExport(server: AppServer, name: InterfaceName, n: number): Promise<void> {
+    const rss = sampleRss(server.pid);
+    const started = performance.now();
+    let [lines, bytes] = [0, 0];
+    try {
+      const response = await fetch(`${server.url}/events`);
+      if (!response.ok) throw new Error(`GET /events answered ${response.status}: ${await response.text()}`);
+      for await (const chunk of response.body!) {
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      }
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const row: Row = {
+        interface: name, scenario: 'export', events: n, rps: null, p50_ms: null, p99_ms: null,
+        export_s: seconds, export_lines: lines, export_mb: bytes / MB, events_per_s: lines / seconds, rss_mb: rss.stop(),
+      };
+      this.rows.push(row);
+      log(`  ${name} GET /events @${formatCount(n)}: ${lines} lines, ${(bytes / MB).toFixed(0)} MB in ${seconds.toFixed(1)} s, peak RSS ${row.rss_mb!.toFixed(0)} MB`);
     }
   }
 }
@@ -233,6 +257,9 @@ function harnessProblems(rows: readonly Row[], interfaces: InterfaceName[], size
           problems.push(`no ${name} ${scenario} result at ${formatCount(n)}`);
         }
       }
+      const exported = rows.find((r) => r.interface === name && r.scenario === 'export' && r.events === n);
+      const expectedLines = name === 'null' ? 0 : n;
+      if (exported && exported.export_lines !== expectedLines) problems.push(`${name} GET /events @${formatCount(n)}: ${exported.export_lines} lines, not ${expectedLines}`);
       if (name !== 'null' && !rows.some((r) => r.interface === name && r.scenario === 'load' && r.events === n) && !rows.some((r) => r.interface === name && r.events === n && r.note?.startsWith('capped'))) {
         problems.push(`no ${name} load at ${formatCount(n)}`);
       }

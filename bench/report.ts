@@ -10,7 +10,7 @@ import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, type Measurement, type Scenario 
 export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_ms'>> {
   /** An interface's server, or a reference server (bench/reference-server.ts). */
   interface: InterfaceName | 'bare node-http' | 'bare express';
-  scenario: Scenario | 'load';
+  scenario: Scenario | 'load' | 'export';
   /** Events stored when the run started; for a load row, the events loaded. */
   events: number;
   rps: number | null;
@@ -44,6 +44,10 @@ export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_m
   rebuild_ok?: boolean;
   rebuild_s?: number;
   verify_after_rebuild_ok?: boolean;
+  // export rows (GET /events read to its end)
+  export_s?: number;
+  export_lines?: number;
+  export_mb?: number;
 }
 
 export interface Machine {
@@ -241,11 +245,22 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
       ]),
     ),
     '',
+    '## Raw export',
+    '',
+    'GET /events read to its end by one client, counting lines; the server\'s peak RSS while it streams (at constant memory, it should not grow with N).',
+    '',
+    table(
+      ['interface', 'events', 'lines', 'seconds', 'events/s', 'MB sent', 'peak server RSS (MB)'],
+      rows.filter((r) => r.scenario === 'export').map((r) => [
+        `\`${r.interface}\``, formatCount(r.events), fmt(r.export_lines), fmt(r.export_s, 1), fmt(r.events_per_s), fmt(r.export_mb), fmt(r.rss_mb),
+      ]),
+    ),
+    '',
     '## All runs',
     '',
     table(
       ['server', 'scenario', 'stored events', 'connections', 'probe (ms)', 'rps', 'p50 (ms)', 'p99 (ms)', 'peak RSS (MB)', 'cores used', 'CPU µs per request', 'requests', 'non-2xx', 'errors / timeouts', 'note'],
-      rows.filter((r) => r.scenario !== 'load').map((r) => [
+      rows.filter((r) => r.scenario !== 'load' && r.scenario !== 'export').map((r) => [
         `\`${r.interface}\``, r.scenario, formatCount(r.events), `${r.connections ?? '–'}`, fmt(r.probe_ms), fmt(r.rps), fmt(r.p50_ms), fmt(r.p99_ms), fmt(r.rss_mb),
         r.cpu_cores ? formatCores(r.cpu_cores) : '–', cpuCell(r),
         fmt(r.requests), r.non2xx === undefined ? '–' : `${r.non2xx}${r.non2xx > 0 ? ` (${JSON.stringify(r.status_codes)})` : ''}`,
