@@ -66,7 +66,7 @@ export function createApp(options: AppOptions): Express {
   app.use('/events', admin);
   app.use(eventRoutes(data));
   app.use(ingestRoutes({ data, clock: options.clock ?? systemClock, guess: createGuesser(options.random) }));
-  app.use(pageRoutes({ data, logger, shutdown: options.shutdown, maxLiveStreams: options.maxLiveStreams ?? 1000 }));
+  app.use(pageRoutes({ data, logger, shutdown: options.shutdown, maxLiveStreams: options.maxLiveStreams }));
   app.use('/dashboard', dashboardRoutes(data));
   app.use(notFound);
   app.use(errorHandler((error) => logger.error({ err: error }, 'unexpected error')));

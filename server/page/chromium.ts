@@ -25,11 +25,14 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-/** Throws CHROMIUM_MISSING when Debian's chromium is not installed: a missing browser fails, never skips. */
-export async function launchChromium(viewport = { width: 1100, height: 900 }): Promise<Chromium> {
+/**
+ * Throws CHROMIUM_MISSING when Debian's chromium is not installed: a missing browser fails, never skips.
+ * Pages see the system's time zone, or `timezoneId` (an IANA name such as `Europe/Berlin`).
+ */
+export async function launchChromium(viewport = { width: 1100, height: 900 }, timezoneId?: string): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(CHROMIUM_MISSING);
   const profile = await mkdtemp(path.join(tmpdir(), 'dashboard-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: ARGS, viewport });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: ARGS, viewport, timezoneId });
   return {
     context,
     close: async () => {

@@ -147,6 +147,57 @@ describe('live hub', () => {
   });
 });
 
+describe('the cap on live streams', () => {
+  it('refuses a stream past the cap with a 503 and Retry-After, and takes one again when another closes', async () => {
+    const { origin } = await serve(createApp({ data: new NullInterface(), maxLiveStreams: 2 }));
+    const url = `${origin}/dashboard/live`;
+    const open = [await listen(url), await listen(url)];
+    expect(open.map((listener) => listener.response.status)).toEqual([200, 200]);
+
+    const refused = await fetch(url);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect((await refused.json()).error).toBe('too many live viewers: this server has its limit of 2 live streams open; retry in 5 s');
+
+    open.shift()!.close();
+    // The server sees the disconnect a moment later; until then it may still refuse.
+    const admitted = await vi.waitFor(async () => {
+      const listener = await listen(url);
+      if (listener.response.status !== 200) listener.close();
+      expect(listener.response.status).toBe(200);
+      return listener;
+    });
+    await vi.waitFor(() => expect(admitted.frames).toHaveLength(2));
+    for (const listener of [...open, admitted]) listener.close();
+  });
+
+  it('answers HEAD with the stream headers and no body, opening no stream; past the cap, with the same 503', async () => {
+    const data = new NullInterface();
+    // The hub reads as soon as a stream opens, and only then.
+    const reads = vi.spyOn(data, 'symbolAggregates');
+    const { origin } = await serve(createApp({ data, maxLiveStreams: 2 }));
+    const url = `${origin}/dashboard/live`;
+    for (let i = 0; i < 3; i++) {
+      const head = await fetch(url, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(head.headers.get('cache-control')).toBe('no-cache');
+      expect(head.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(await head.text()).toBe('');
+    }
+    expect(reads).not.toHaveBeenCalled();
+    // Both slots are free.
+    const [first, second] = [await listen(url), await listen(url)];
+    expect([first.response.status, second.response.status]).toEqual([200, 200]);
+    expect(reads).toHaveBeenCalled();
+
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(503);
+    expect(head.headers.get('retry-after')).toBe('5');
+    for (const listener of [first, second]) listener.close();
+  });
+});
+
 describe('the app at shutdown', () => {
   it('ends the live streams, refuses new ones and closes at once', async () => {
     const stopping = new AbortController();

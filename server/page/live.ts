@@ -46,6 +46,11 @@ export class LiveHub {
     return this.#closing.signal.aborted;
   }
 
+  /** The streams open now. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
   /** Turns the response into an event stream of updates, until the client leaves or close(). */
   subscribe(res: Response): void {
     openEventStream(res, RECONNECT_MS);
@@ -59,6 +64,15 @@ export class LiveHub {
     });
     if (this.#latest !== undefined) res.write(this.#latest);
     if (!this.#running) void this.#run();
+  }
+
+  /**
+   * Answers a HEAD of the stream: the headers a subscriber gets, then the end, taking no slot. (Node
+   * sends no body in answer to a HEAD, so the reconnect line written after the headers is dropped.)
+   */
+  head(res: Response): void {
+    openEventStream(res, RECONNECT_MS);
+    res.end();
   }
 
   /** Ends every stream (their pages reconnect, to another server if this one stops) and reads no more. */

@@ -75,9 +75,11 @@ describe('dashboard page in Chromium', () => {
     await post(`/initial?uuid=${uuid}&symbol=${symbol}`);
     for (let i = 0; i < followups; i++) await post(`/followup?uuid=${uuid}`);
   };
+  /** The page, in UTC: it starts in the system's zone, and these tests read the API's UTC times on it. */
   const openDashboard = async () => {
     await page.goto(`${url}/dashboard`);
     await page.waitForSelector('#letters:not([aria-busy])');
+    await page.getByRole('radio', { name: 'UTC', exact: true }).check();
   };
   const rangeGroup = (legend: string) => page.getByRole('group', { name: legend });
 
@@ -176,11 +178,13 @@ describe('dashboard page in Chromium', () => {
   it("shows the API's error for an invalid range", async () => {
     await openDashboard();
     await rangeGroup('From (UTC)').getByLabel('Date').fill('2017-06-29');
+    await rangeGroup('From (UTC)').getByLabel('Time').fill('00:00');
     await rangeGroup('To (UTC)').getByLabel('Date').fill('2017-06-28');
+    await rangeGroup('To (UTC)').getByLabel('Time').fill('00:00');
     await page.getByRole('button', { name: 'Show range' }).click();
 
-    // The time inputs keep their preset, 00:00.
-    const response = await fetch(`${url}/dashboard/range/${encodeURIComponent('2017-06-29 00:00')}/${encodeURIComponent('2017-06-28 00:00')}`);
+    // In UTC, the page gives each bound with a Z.
+    const response = await fetch(`${url}/dashboard/range/2017-06-29T00:00:00Z/2017-06-28T00:00:00Z`);
     expect(response.status).toBe(400);
     const { error } = await response.json();
     await expect.poll(() => page.textContent('[role=alert]')).toBe(error);

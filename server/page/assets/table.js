@@ -4,18 +4,19 @@
 // flicker nor move the reader's focus or scroll position.
 
 import { followupRate, formatCount, formatRate } from './format.js';
+import { formatTimestamp } from './zone.js';
 
-/** Returns a function that shows aggregates (the API's JSON objects) in the table. */
+/** Returns a function that shows aggregates (the API's JSON objects) in the table, times in a zone. */
 export function letterTable(table) {
   const rows = new Map();
   const body = table.tBodies[0];
   const total = addRow(table.tFoot, 'All letters');
-  return (aggregates) => {
+  return (aggregates, zone) => {
     for (const aggregate of aggregates) {
       if (!rows.has(aggregate.symbol)) rows.set(aggregate.symbol, addRow(body, aggregate.symbol));
-      fillRow(rows.get(aggregate.symbol), aggregate);
+      fillRow(rows.get(aggregate.symbol), aggregate, zone);
     }
-    fillRow(total, totalOf(aggregates));
+    fillRow(total, totalOf(aggregates), zone);
     table.removeAttribute('aria-busy');
   };
 }
@@ -34,13 +35,13 @@ function addRow(section, label) {
   return { count: cell('number'), followups: cell('number'), rate: cell('number'), earliest: cell('time'), latest: cell('time') };
 }
 
-function fillRow(cells, aggregate) {
+function fillRow(cells, aggregate, zone) {
   showNumber(cells.count, aggregate.count, formatCount(aggregate.count));
   showNumber(cells.followups, aggregate.followups, formatCount(aggregate.followups));
   const rate = followupRate(aggregate);
   showNumber(cells.rate, rate ?? '', formatRate(rate));
-  cells.earliest.textContent = aggregate.earliest ?? '—';
-  cells.latest.textContent = aggregate.latest ?? '—';
+  cells.earliest.textContent = aggregate.earliest === null ? '—' : formatTimestamp(zone, aggregate.earliest);
+  cells.latest.textContent = aggregate.latest === null ? '—' : formatTimestamp(zone, aggregate.latest);
 }
 
 /** A <data> element: the formatted number for the reader, the exact value in its `value`. */
