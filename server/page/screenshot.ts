@@ -1,7 +1,8 @@
 // Saves a picture of the dashboard page with some data, for the README:
 //   node server/page/screenshot.ts [docs/dashboard.png]
 // The app runs on an in-memory sqlite interface filled with a reproducible sample: English letter
-// frequencies over two days, with some followups.
+// frequencies over two days, with some followups. The browser is in Europe/Berlin, so that the
+// picture is the same on any machine and shows the page's local times.
 
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -53,7 +54,7 @@ const data = await SqliteInterface.open(':memory:');
 await fillSample(data);
 const server = createApp({ data }).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
-const chromium = await launchChromium({ width: 1000, height: 800 });
+const chromium = await launchChromium({ width: 1100, height: 800 }, 'Europe/Berlin');
 try {
   const page = await chromium.context.newPage();
   const errors = collectPageErrors(page);

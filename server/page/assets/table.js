@@ -40,8 +40,22 @@ function fillRow(cells, aggregate, zone) {
   showNumber(cells.followups, aggregate.followups, formatCount(aggregate.followups));
   const rate = followupRate(aggregate);
   showNumber(cells.rate, rate ?? '', formatRate(rate));
-  cells.earliest.textContent = aggregate.earliest === null ? '—' : formatTimestamp(zone, aggregate.earliest);
-  cells.latest.textContent = aggregate.latest === null ? '—' : formatTimestamp(zone, aggregate.latest);
+  showTime(cells.earliest, aggregate.earliest === null ? '—' : formatTimestamp(zone, aggregate.earliest));
+  showTime(cells.latest, aggregate.latest === null ? '—' : formatTimestamp(zone, aggregate.latest));
+}
+
+/** Date and time of day, each kept whole: a narrow table breaks the line between them only. */
+function showTime(cell, text) {
+  const space = text.indexOf(' ');
+  const parts = space < 0 ? [text] : [text.slice(0, space), ' ', text.slice(space + 1)];
+  cell.replaceChildren(
+    ...parts.map((part) => {
+      if (part === ' ') return part;
+      const span = document.createElement('span');
+      span.textContent = part;
+      return span;
+    }),
+  );
 }
 
 /** A <data> element: the formatted number for the reader, the exact value in its `value`. */
