@@ -230,6 +230,25 @@ export function dataInterfaceContract(
         expect(await exportedTimes({ to: S + 1 })).toEqual([S]);
         expect(await exportedTimes({ from: S + 2, to: S + 2 })).toEqual([]);
       });
+
+      test('yields each event once at the edges of any window a reader may split the range into', async ({ initial, followup, exportedTimes }) => {
+        // Events 1, 2, 4, 8 … 2^20 s after the first, each with neighbours one microsecond either
+        // side, and a gap of years: edges of windows that start at an event and double their width.
+        const S = WHOLE_SECOND;
+        const times = [S, S + 1];
+        for (let k = 0; k <= 20; k++) {
+          const edge = S + (2 ** k - 1) * 1_000_000;
+          times.push(edge - 1, edge, edge + 1);
+        }
+        times.push(S + 3 * 365 * DAY);
+        const unique = [...new Set(times)].sort((a, b) => a - b);
+        for (const [i, ts] of unique.entries()) {
+          if (i % 2 === 0) expect(await initial(i + 1, 'e', ts)).toEqual({ outcome: 'recorded' });
+          else expect(await followup(i, ts)).toEqual({ outcome: 'recorded' });
+        }
+        expect(await exportedTimes()).toEqual(unique);
+        expect(await exportedTimes({ from: S, to: S + 3 * 365 * DAY })).toEqual(unique.slice(1, -1));
+      });
     });
 
     describe('a seeded random stream', () => {
