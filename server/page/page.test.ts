@@ -11,48 +11,10 @@ import { SqliteInterface } from '../../interfaces/sqlite.ts';
 import { parseTimestamp, type Micros } from '../../interfaces/time.ts';
 import { createApp } from '../app.ts';
 import { collectPageErrors, launchChromium, type Chromium } from './chromium.ts';
+import { expectedRows, readTable } from './letter-table.ts';
 
 const T0 = parseTimestamp('2017-06-28 19:00:00') as Micros;
 const MINUTE = 60_000_000;
-
-/** A row of the page's table, as text: numbers from their <data value>, timestamps as shown. */
-interface Row {
-  letter: string;
-  count: string;
-  followups: string;
-  rate: string;
-  earliest: string;
-  latest: string;
-}
-
-/** What the table must show for the API's JSON objects. */
-function expectedRows(aggregates: { symbol: string; count: number; followups: number; earliest: string | null; latest: string | null }[]): Row[] {
-  return aggregates.map((a) => ({
-    letter: a.symbol,
-    count: String(a.count),
-    followups: String(a.followups),
-    rate: a.count === 0 ? '' : String(a.followups / a.count),
-    earliest: a.earliest ?? '—',
-    latest: a.latest ?? '—',
-  }));
-}
-
-function readTable(page: Page): Promise<Row[]> {
-  return page.$$eval('#letters tbody tr', (rows) =>
-    rows.map((row) => {
-      const cells = [...row.querySelectorAll('td')];
-      const value = (i: number) => cells[i]?.querySelector('data')?.value ?? '';
-      return {
-        letter: row.querySelector('th')?.textContent ?? '',
-        count: value(0),
-        followups: value(1),
-        rate: value(2),
-        earliest: cells[3]?.textContent ?? '',
-        latest: cells[4]?.textContent ?? '',
-      };
-    }),
-  );
-}
 
 describe('dashboard page in Chromium', () => {
   let chromium: Chromium;
