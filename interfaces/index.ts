@@ -1,5 +1,6 @@
 // Picks and opens a data interface by name. Each one is imported only when chosen, so running
-// `sqlite` never loads the MariaDB or Redis drivers.
+// `sqlite` never loads the MariaDB or Redis drivers, and a production install can leave out
+// better-sqlite3 (an optional dependency: `npm ci --omit=optional` builds no native addon).
 
 import type { DataInterface } from './contract.ts';
 
@@ -29,7 +30,11 @@ export async function openInterface(options: InterfaceOptions): Promise<DataInte
       return new NullInterface();
     }
     case 'sqlite': {
-      const { SqliteInterface } = await import('./sqlite.ts');
+      const { SqliteInterface } = await import('./sqlite.ts').catch((error: unknown) => {
+        throw isMissingPackage(error, 'better-sqlite3')
+          ? new Error('the sqlite interface needs better-sqlite3, which this install left out (npm ci --omit=optional): run `npm install better-sqlite3`, or choose DATA_INTERFACE=mariadb-redis', { cause: error })
+          : error;
+      });
       return SqliteInterface.open(options.sqlitePath);
     }
     case 'mariadb-redis': {
@@ -37,4 +42,8 @@ export async function openInterface(options: InterfaceOptions): Promise<DataInte
       return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: options.deadlineMs });
     }
   }
+}
+
+function isMissingPackage(error: unknown, name: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && error.message.includes(`'${name}'`);
 }
