@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what this project needs on Debian 12, and only what is missing:
 #   Node.js 24 LTS (provision/node.sh), MariaDB server + client, Redis server + redis-cli, Chromium
-#   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched).
+#   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched),
+#   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM).
 #
-#   sudo bash provision/install.sh
+#   sudo bash provision/install.sh             # development and CI: everything above
+#   sudo bash provision/install.sh --service   # a machine that only runs the service (the Vagrant
+#                                              # VM): Node, MariaDB, Redis; no Chromium, no compiler
 #
 # Idempotent: when everything is present it only checks (no apt-get update) and takes a second or
 # two. Runs unattended (CI=true, no TTY, no stdin). Prints one line per component and exits non-zero
@@ -18,6 +21,16 @@ export DEBIAN_FRONTEND=noninteractive
 export LC_ALL=C
 
 NODE_MAJOR_MIN=24
+
+service_only=0
+case "${1:-}" in
+  '') ;;
+  --service) service_only=1 ;;
+  *)
+    echo "install.sh: ERROR: unknown argument $1 (usage: install.sh [--service])" >&2
+    exit 2
+    ;;
+esac
 
 die() {
   echo "install.sh: ERROR: $*" >&2
@@ -72,16 +85,30 @@ node_ok() { have node && [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; }
 
 if node_ok; then state[node]=present; else state[node]=missing; fi
 # Node 24 and npm's nodedir (the headers native addons build against); idempotent.
-bash "$(dirname "${BASH_SOURCE[0]}")/node.sh" || die "provision/node.sh could not install Node.js $NODE_MAJOR_MIN"
+# node.sh is beside this script in a checkout; Vagrant uploads this script alone to /tmp, and the
+# checkout is at /vagrant.
+node_sh="$(dirname "${BASH_SOURCE[0]}")/node.sh"
+[ -f "$node_sh" ] || node_sh=/vagrant/provision/node.sh
+[ -f "$node_sh" ] || die "provision/node.sh not found beside this script nor in /vagrant: run this script from the checkout"
+bash "$node_sh" || die "provision/node.sh could not install Node.js $NODE_MAJOR_MIN"
 hash -r
 check mariadb mariadbd mariadb-install-db mariadb
 check redis redis-server redis-cli
-check chromium chromium
-check build-tools python3 make g++
+if [ "$service_only" = 1 ]; then
+  # The service runs mariadb-redis: no browser tests, and better-sqlite3 (optional) is not built.
+  state[chromium]=skipped
+  state[build-tools]=skipped
+  state[vm-tools]=skipped
+else
+  check chromium chromium
+  check build-tools python3 make g++
+  check vm-tools qemu-system-x86_64 debootstrap ssh ssh-keygen rsync
+fi
 
 [ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
 [ "${state[redis]}" = missing ] && missing_pkgs+=(redis-server redis-tools)
 [ "${state[chromium]}" = missing ] && missing_pkgs+=(chromium)
+[ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
   have make || missing_pkgs+=(make)
@@ -167,16 +194,26 @@ else
   missing redis "redis-server or redis-cli still missing after installing redis-server redis-tools"
 fi
 
-if have chromium; then
-  report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
+if [ "$service_only" = 1 ]; then
+  line chromium "not needed (--service)"
+  line build-tools "not needed (--service)"
+  line vm-tools "not needed (--service)"
 else
-  missing chromium "chromium still missing after installing chromium"
-fi
-
-if have python3 && have make && have g++; then
-  report build-tools "python3 $(python3 -c 'import platform; print(platform.python_version())'), make $(make --version | sed -nE '1s/.* ([0-9.]+)$/\1/p'), g++ $(g++ -dumpfullversion 2>/dev/null || g++ -dumpversion)"
-else
-  missing build-tools "python3, make or g++ still missing after installing them"
+  if have chromium; then
+    report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
+  else
+    missing chromium "chromium still missing after installing chromium"
+  fi
+  if have python3 && have make && have g++; then
+    report build-tools "python3 $(python3 -c 'import platform; print(platform.python_version())'), make $(make --version | sed -nE '1s/.* ([0-9.]+)$/\1/p'), g++ $(g++ -dumpfullversion 2>/dev/null || g++ -dumpversion)"
+  else
+    missing build-tools "python3, make or g++ still missing after installing them"
+  fi
+  if have qemu-system-x86_64 && have debootstrap && have ssh && have ssh-keygen && have rsync; then
+    report vm-tools "$(qemu-system-x86_64 --version | sed -nE '1s/.*version ([^ ]+).*/qemu \1/p'), debootstrap $(pkg_version debootstrap)"
+  else
+    missing vm-tools "qemu-system-x86_64, debootstrap, ssh or rsync still missing after installing qemu-system-x86 debootstrap openssh-client rsync"
+  fi
 fi
 
 if [ "${#errors[@]}" -gt 0 ]; then

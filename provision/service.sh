@@ -5,10 +5,14 @@
 #
 #   sudo bash provision/service.sh
 #
-#   - enables and starts the system MariaDB and Redis;
+#   - enables and starts the system MariaDB and Redis (both on loopback only, Debian's default),
+#     and sets Redis up as the production interface needs it: never evicting a key
+#     (maxmemory-policy noeviction, checked by the server at start) and an append-only file
+#     fsynced every second, so a restart reloads nearly every aggregate instead of rebuilding;
 #   - creates the MariaDB database `og` and the user og/og (the original exercise's);
 #   - copies the app from APP_SRC (default: this checkout, or /vagrant) to /opt/vowel-analytics
-#     and runs `npm ci` there when the lockfile or Node changed;
+#     and runs `npm ci` there when the lockfile or Node changed (production dependencies only:
+#     no dev tools, and not the optional better-sqlite3, which only the sqlite interface uses);
 #   - installs, enables and (re)starts vowel-analytics.service (provision/vowel-analytics.service)
 #     and waits until it answers on port 5000.
 #
@@ -63,6 +67,15 @@ done
 mariadb-admin --protocol=socket ping >/dev/null 2>&1 || die "MariaDB does not answer: see journalctl -u mariadb"
 redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG || die "Redis does not answer on 127.0.0.1:6379: see journalctl -u redis-server"
 
+step "configuring Redis: maxmemory-policy noeviction, appendonly yes, appendfsync everysec"
+redis_ok() { redis-cli -h 127.0.0.1 -p 6379 "$@" 2>&1 | grep -qx OK; }
+# CONFIG REWRITE keeps the settings in Debian's /etc/redis/redis.conf across restarts.
+redis_ok CONFIG SET maxmemory-policy noeviction &&
+  redis_ok CONFIG SET appendonly yes &&
+  redis_ok CONFIG SET appendfsync everysec &&
+  redis_ok CONFIG REWRITE ||
+  die "could not configure Redis (redis-cli CONFIG SET / CONFIG REWRITE): see journalctl -u redis-server"
+
 step "creating the MariaDB database og and the user og"
 # root logs in through the socket (unix_socket authentication, Debian's default).
 mariadb --protocol=socket --user=root <<'SQL'
@@ -103,8 +116,8 @@ rsync -a --delete \
 
 stamp="$(sha256sum "$APP_DIR/package-lock.json" | cut -d' ' -f1) node-$(node --version)"
 if [ ! -d "$APP_DIR/node_modules" ] || [ "$(cat "$APP_DIR/.npm-ci-stamp" 2>/dev/null || true)" != "$stamp" ]; then
-  step "npm ci (production dependencies) in $APP_DIR"
-  (cd "$APP_DIR" && npm ci --omit=dev --no-audit --no-fund --loglevel=error </dev/null) ||
+  step "npm ci (production dependencies, no optional ones) in $APP_DIR"
+  (cd "$APP_DIR" && npm ci --omit=dev --omit=optional --no-audit --no-fund --loglevel=error </dev/null) ||
     die "npm ci failed in $APP_DIR"
   echo "$stamp" >"$APP_DIR/.npm-ci-stamp"
 else
