@@ -162,4 +162,25 @@ describe('exactly once through ordinary faults', () => {
     expectTimely(dashboard, [503], 'a symbol dashboard while MariaDB is frozen');
     await expectExact(ledger, { urls: [url], data });
   });
+
+  it('a log no one wrote to since a read at its head: answered from that read while Redis stalls, exact; a write moves the head', async () => {
+    const data = await servers.openInterface();
+    const url = await servers.serve(data);
+    const ledger = await drive({ urls: [url], initials: 300, concurrency: 4, followupEvery: 3 });
+    await expectExact(ledger, { urls: [url], data }); // every dashboard read, at the head
+    const before = await probeDashboard(ledger, url, 'e');
+    expect(before.status).toBe(200);
+
+    const paused = servers.redis.pause(6000).then(() => sleep(6000));
+    await sleep(500);
+    // The head did not move: the same numbers, at once, with Redis stalled.
+    const still = await probeDashboard(ledger, url, 'e');
+    expect({ status: still.status, body: still.body }).toEqual({ status: 200, body: before.body });
+    expect(still.ms).toBeLessThan(DEADLINE_MS / 2);
+    // A write is stored without Redis, and moves its partition's head: the next read needs Redis.
+    expect((await post(ledger, url, { route: 'initial', uuid: randomUUID(), symbol: 'e' }, DEADLINE_MS)).status).toBe(200);
+    expectTimely(await probeDashboard(ledger, url, 'e'), [503], 'a symbol dashboard after a write, Redis stalled');
+    await paused;
+    await expectExact(ledger, { urls: [url], data });
+  });
 });

@@ -5,10 +5,13 @@
 // atomically, from Redis. A view at the head answers alone; one a few batches behind gets
 // those batches' events from MariaDB added (the answer is exact, the view catches up by itself);
 // one further behind, lost, or holding another log's batches is mended, and the read answers 503.
-// Closed buckets' sums come from this process's copy when they are still true (closed-buckets.ts).
+// Closed buckets' sums come from this process's copy when they are still true (closed-buckets.ts),
+// and a partition whose head did not move since this process read it at its head is answered from
+// that read (at-head.ts).
 
 import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggregate } from '../contract.ts';
 import type { Micros } from '../time.ts';
+import { AtHead } from './at-head.ts';
 import { ClosedBuckets, type ReadPlan } from './closed-buckets.ts';
 import { beforeDeadline } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
@@ -34,6 +37,7 @@ export class View {
   private readonly now: () => Micros;
   private readonly heads: Coalesced<BatchRef[]>;
   private readonly closed = new ClosedBuckets();
+  private readonly atHead = new AtHead();
   /** The partitions that had batches at the last read. */
   private nonEmpty: number[] = [];
 
@@ -59,21 +63,36 @@ export class View {
   private async placedSums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
     // The heads and the views are read at once: a view is atomic with its mark, so it can be
     // placed in the log whichever comes first. Partitions that had batches at the last read are
-    // read ahead; one that has its first batch since is read after.
-    const ahead = this.nonEmpty;
+    // read ahead, but for those this process holds at their last head (likely still answered from
+    // there); those that prove to have moved, and one that has its first batch since, are read after.
+    const ahead = this.nonEmpty.filter((part) => !this.atHead.holds(part, hashes));
     const [heads, early] = await Promise.all([this.heads.get(), this.readViews(ahead, hashes)]);
     const parts = heads.flatMap((head, part) => (head.seq > 0 ? [part] : []));
     this.nonEmpty = parts;
-    const late = await this.readViews(parts.filter((part) => !ahead.includes(part)), hashes);
+    const kept = new Map(parts.flatMap((part) => {
+      const letters = early.has(part) ? undefined : this.atHead.get(part, heads[part] as BatchRef, hashes);
+      return letters ? [[part, letters] as const] : [];
+    }));
+    const late = await this.readViews(parts.filter((part) => !early.has(part) && !kept.has(part)), hashes);
     return Promise.all(
       parts.map(async (part) => {
-        const { mark, letters } = (early.get(part) ?? late.get(part)) as PlacedView;
         const head = heads[part] as BatchRef;
+        const known = kept.get(part);
+        if (known) return known;
+        const { mark, letters } = (early.get(part) ?? late.get(part)) as PlacedView;
         const where = await standing(this.db, part, head, mark);
-        if (where === 'current') return letters;
+        if (where === 'current') {
+          // At the head itself (not at a batch applied since the head was read): kept.
+          if ((mark as BatchRef).seq === head.seq) this.atHead.keep(part, head, hashes, letters);
+          return letters;
+        }
         if (where === 'behind' && head.seq - (mark as BatchRef).seq <= MAX_TAIL_BATCHES) {
           const tail = await this.tail(part, mark as BatchRef, head, hashes);
-          if (tail) return addSums(letters, tail);
+          if (tail) {
+            const atHead = addSums(letters, tail);
+            this.atHead.keep(part, head, hashes, atHead);
+            return atHead;
+          }
         }
         return this.refuse(part, where, mark);
       }),
