@@ -13,27 +13,35 @@ const MAX_READS = 64;
 interface Kept {
   head: BatchRef;
   reads: Map<string, Map<Letter, LetterSums>>;
+  /** Whether the last read found the head where it was: the partition is likely idle. */
+  idle: boolean;
 }
 
 export class AtHead {
   private readonly parts = new Map<number, Kept>();
 
-  /** The partition's sums of these hashes at `head`, if this process read them there. */
+  /** The partition's sums of these hashes at `head`, if this process read them there; notes whether the head moved. */
   get(part: number, head: BatchRef, hashes: string[]): Map<Letter, LetterSums> | undefined {
     const kept = this.parts.get(part);
-    return kept !== undefined && isBatch(kept.head, head) ? kept.reads.get(keyOf(hashes)) : undefined;
+    if (kept === undefined) return undefined;
+    kept.idle = isBatch(kept.head, head);
+    return kept.idle ? kept.reads.get(keyOf(hashes)) : undefined;
   }
 
-  /** Whether sums of these hashes are kept at the partition's last known head (it may not have moved). */
-  holds(part: number, hashes: string[]): boolean {
-    return this.parts.get(part)?.reads.has(keyOf(hashes)) ?? false;
+  /**
+   * Whether the next read of these hashes will likely be answered from here: they are kept, and
+   * the last read found the head unmoved (a partition being written to is read ahead instead).
+   */
+  likelyKept(part: number, hashes: string[]): boolean {
+    const kept = this.parts.get(part);
+    return kept !== undefined && kept.idle && kept.reads.has(keyOf(hashes));
   }
 
   /** Keeps the partition's sums of these hashes, exact at `head`; they must not change after. */
   keep(part: number, head: BatchRef, hashes: string[], letters: Map<Letter, LetterSums>): void {
     let kept = this.parts.get(part);
     if (kept === undefined || !isBatch(kept.head, head)) {
-      kept = { head, reads: new Map() };
+      kept = { head, reads: new Map(), idle: false };
       this.parts.set(part, kept);
     }
     if (kept.reads.size >= MAX_READS) kept.reads.clear();

@@ -63,16 +63,19 @@ export class View {
   private async placedSums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
     // The heads and the views are read at once: a view is atomic with its mark, so it can be
     // placed in the log whichever comes first. Partitions that had batches at the last read are
-    // read ahead, but for those this process holds at their last head (likely still answered from
-    // there); those that prove to have moved, and one that has its first batch since, are read after.
-    const ahead = this.nonEmpty.filter((part) => !this.atHead.holds(part, hashes));
+    // read ahead, but for those whose last read found their head unmoved (likely answered from
+    // what this process kept at it); those that prove to have moved, and one that has its first
+    // batch since, are read after.
+    const ahead = this.nonEmpty.filter((part) => !this.atHead.likelyKept(part, hashes));
     const [heads, early] = await Promise.all([this.heads.get(), this.readViews(ahead, hashes)]);
     const parts = heads.flatMap((head, part) => (head.seq > 0 ? [part] : []));
     this.nonEmpty = parts;
-    const kept = new Map(parts.flatMap((part) => {
-      const letters = early.has(part) ? undefined : this.atHead.get(part, heads[part] as BatchRef, hashes);
-      return letters ? [[part, letters] as const] : [];
-    }));
+    const kept = new Map(
+      parts.flatMap((part) => {
+        const letters = this.atHead.get(part, heads[part] as BatchRef, hashes);
+        return letters ? [[part, letters] as const] : [];
+      }),
+    );
     const late = await this.readViews(parts.filter((part) => !early.has(part) && !kept.has(part)), hashes);
     return Promise.all(
       parts.map(async (part) => {
