@@ -5,7 +5,7 @@
 // the very head they were read at, and any write, or a database recreated or restored, moves it.
 
 import type { Letter } from '../contract.ts';
-import type { BatchRef, LetterSums } from './rollups.ts';
+import { sameBatch, type BatchRef, type LetterSums } from './rollups.ts';
 
 /** Reads kept per partition at one head, each for its own list of hashes (a range read is one). */
 const MAX_READS = 64;
@@ -24,7 +24,7 @@ export class AtHead {
   get(part: number, head: BatchRef, hashes: string[]): Map<Letter, LetterSums> | undefined {
     const kept = this.parts.get(part);
     if (kept === undefined) return undefined;
-    kept.idle = isBatch(kept.head, head);
+    kept.idle = sameBatch(kept.head, head);
     return kept.idle ? kept.reads.get(keyOf(hashes)) : undefined;
   }
 
@@ -40,7 +40,7 @@ export class AtHead {
   /** Keeps the partition's sums of these hashes, exact at `head`; they must not change after. */
   keep(part: number, head: BatchRef, hashes: string[], letters: Map<Letter, LetterSums>): void {
     let kept = this.parts.get(part);
-    if (kept === undefined || !isBatch(kept.head, head)) {
+    if (kept === undefined || !sameBatch(kept.head, head)) {
       kept = { head, reads: new Map(), idle: false };
       this.parts.set(part, kept);
     }
@@ -49,5 +49,4 @@ export class AtHead {
   }
 }
 
-const isBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
 const keyOf = (hashes: string[]) => hashes.join(' ');

@@ -17,7 +17,7 @@ import { BackendUnavailableError } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { DeltaSet } from './deltas.ts';
 import type { EventsDb, WrittenBatch } from './events-db.ts';
-import { formatMark, PARTITIONS, type BatchRef, type Rollups } from './rollups.ts';
+import { formatMark, PARTITIONS, sameBatch, type BatchRef, type Rollups } from './rollups.ts';
 
 /** Events accumulated before each write to Redis while rebuilding. */
 const REBUILD_CHUNK_EVENTS = 50_000;
@@ -229,7 +229,6 @@ export class Recovery {
   }
 }
 
-const sameBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
 
 function staleLease(part: number): BackendUnavailableError {
   return new BackendUnavailableError(`the rebuild of partition ${part} was taken over by another process`, { retryAfterSeconds: 5 });

@@ -23,6 +23,9 @@ export interface BatchRef {
   token: number;
 }
 
+/** Whether two refs name the same batch (of one partition's log). */
+export const sameBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
+
 /** The mark of a partition that has no batch yet. */
 export const NO_BATCH: BatchRef = { seq: 0, token: 0 };
 

@@ -196,7 +196,7 @@ try {
       [
         ...['--archive', '--delete', '--compress', '--copy-links', '--no-owner', '--no-group'],
         ...['--rsync-path', 'sudo rsync', '-e', machine.rsyncShell()],
-        ...['.vagrant/', ...excludes].flatMap((exclude) => ['--exclude', exclude]),
+        ...excludes.flatMap((exclude) => ['--exclude', exclude]),
         `${ROOT}/`,
         `vagrant@127.0.0.1:${guestPath}`,
       ],
