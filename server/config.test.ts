@@ -16,6 +16,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--admin-token', '0123456789abcdef'], {})).toThrow(/Unknown option/);
   });
 
+  it('PARTITIONS: unset leaves the interface its default; 1 to 256', () => {
+    expect(loadConfig([], {}).interface.partitions).toBeUndefined();
+    expect(loadConfig([], { PARTITIONS: '24' }).interface.partitions).toBe(24);
+    expect(loadConfig(['--partitions', '256'], { PARTITIONS: '2' }).interface.partitions).toBe(256);
+    expect(() => loadConfig([], { PARTITIONS: '0' })).toThrow(/PARTITIONS "0" is not valid: use a whole number from 1 to 256/);
+    expect(() => loadConfig([], { PARTITIONS: '257' })).toThrow(/PARTITIONS "257" is not valid/);
+  });
+
   it('refuses a headers timeout longer than the request timeout', () => {
     expect(() => loadConfig([], { HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HEADERS_TIMEOUT_MS \(40000\) is longer than REQUEST_TIMEOUT_MS \(30000\)/);
     expect(loadConfig(['--max-connections', '50'], { MAX_LIVE_STREAMS: '3' })).toMatchObject({ maxLiveStreams: 3, limits: { maxConnections: 50 } });

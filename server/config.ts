@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { INTERFACE_NAMES, isInterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
+import { INTERFACE_NAMES, isInterfaceName, MAX_PARTITIONS, type InterfaceOptions } from '../interfaces/index.ts';
 
 export interface ServerConfig {
   port: number;
@@ -41,6 +41,7 @@ const FLAGS = {
   'mariadb-url': { type: 'string' },
   'redis-url': { type: 'string' },
   'backend-deadline-ms': { type: 'string' },
+  partitions: { type: 'string' },
   'log-requests': { type: 'string' },
   'max-live-streams': { type: 'string' },
   'headers-timeout-ms': { type: 'string' },
@@ -66,8 +67,11 @@ export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<strin
     mariadbUrl: flags['mariadb-url'] ?? env.MARIADB_URL ?? 'mysql://og:og@127.0.0.1:3306/og',
     redisUrl: flags['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     deadlineMs: integer('BACKEND_DEADLINE_MS', flags['backend-deadline-ms'] ?? env.BACKEND_DEADLINE_MS ?? '2000', 100, 60_000),
+    partitions: optional(flags.partitions ?? env.PARTITIONS, (text) => integer('PARTITIONS', text, 1, MAX_PARTITIONS)),
   };
 }
+
+const optional = <T>(text: string | undefined, parse: (text: string) => T): T | undefined => (text === undefined ? undefined : parse(text));
 
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const config = readConfig(argv, env);

@@ -16,7 +16,7 @@ export interface FaultServers {
   /** The environment of a server process on these servers. */
   env(): Record<string, string>;
   /** An interface on these servers, closed after the test. */
-  openInterface(options?: { partition?: number }): Promise<MariadbRedisInterface>;
+  openInterface(options?: { partition?: number; partitions?: number }): Promise<MariadbRedisInterface>;
   /** The app on an interface, on a free port, closed after the test; resolves with its base URL. */
   serve(data: MariadbRedisInterface): Promise<string>;
   /** Runs after the test, before the servers stop; the last registered first. */

@@ -13,7 +13,7 @@
 
 import { randomInt } from 'node:crypto';
 import type { Connection as CallbackConnection } from 'mysql2';
-import { createConnection, createPool, type Connection, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline } from './deadline.ts';
@@ -108,8 +108,10 @@ function countedSql(batchFilter: string): string {
 }
 const countedEvent = (row: RowDataPacket): CountedEvent => ({ kind: row.kind, symbol: row.symbol, initialTs: Number(row.initialTs) });
 
-const HEADS_SQL = (partitions: number) =>
-  Array.from({ length: partitions }, (_, part) => `(SELECT part, seq, token FROM batches WHERE part = ${part} ORDER BY seq DESC LIMIT 1)`).join(' UNION ALL ');
+// Each partition's last batch, found on the primary key (a loose index scan: one probe per
+// partition), so a partition written by a deployment with more partitions is found too.
+const HEADS_SQL = `SELECT b.part, b.seq, b.token FROM batches b
+                   JOIN (SELECT part, MAX(seq) AS seq FROM batches GROUP BY part) heads ON b.part = heads.part AND b.seq = heads.seq`;
 
 /** A statement's (or a connection's) answer within the deadline; past it the connection is destroyed. */
 const withinDeadline = <T>(work: Promise<T>, deadline: number, what: string, connection?: PoolConnection) =>
@@ -131,14 +133,11 @@ export class EventsDb {
   private readonly reads: Pool;
   /** Long reads (rebuild snapshots, exports, verify): no statement time limit. */
   private readonly bulk: Pool;
-  private readonly url: string;
   private readonly deadlineMs: number;
-  private claimHolder: Connection | undefined;
   /** Per partition, resolves when the last batch given to writeBatch has its lock (or failed). */
   private readonly locking = new Map<number, Promise<void>>();
 
   private constructor(url: string, options: EventsDbOptions) {
-    this.url = url;
     this.deadlineMs = options.deadlineMs;
     const pool = (connectionLimit: number, statementSeconds?: number) => {
       const created = createPool({
@@ -239,10 +238,13 @@ export class EventsDb {
     return { ...batch, outcomes: decide.outcomes, counted: decide.counted };
   }
 
-  /** The last batch of every partition, in partition order (NO_BATCH for one without). */
-  async heads(partitions: number): Promise<BatchRef[]> {
-    const rows = await this.read<RowDataPacket[]>(HEADS_SQL(partitions), []);
-    const heads = Array.from({ length: partitions }, () => NO_BATCH);
+  /**
+   * The last batch of every partition the log has, in partition order, up to the highest one
+   * (NO_BATCH for one without).
+   */
+  async heads(): Promise<BatchRef[]> {
+    const rows = await this.read<RowDataPacket[]>(HEADS_SQL, []);
+    const heads = Array.from({ length: Math.max(0, ...rows.map((row) => Number(row.part) + 1)) }, () => NO_BATCH);
     for (const row of rows) heads[row.part] = { seq: Number(row.seq), token: Number(row.token) };
     return heads;
   }
@@ -346,37 +348,12 @@ export class EventsDb {
     }
   }
 
-  /**
-   * Claims a writer partition for this process with a named lock, held by a connection of its
-   * own, so processes rarely share one. Sharing is still correct (the batch transaction locks the
-   * partition's last batch); only slower.
-   */
-  async claimPartition(partitions: number): Promise<number> {
-    const holder = await createConnection(this.url);
-    holder.on('error', () => undefined); // a lost lock only means another process may share the partition
-    try {
-      const database = (await holder.query<RowDataPacket[]>('SELECT DATABASE() AS name'))[0][0]?.name as string;
-      for (let part = 0; part < partitions; part++) {
-        const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [`${database}.writer.${part}`]);
-        if (rows[0]?.got === 1) {
-          this.claimHolder = holder;
-          return part;
-        }
-      }
-    } catch (error) {
-      holder.destroy();
-      throw error;
-    }
-    await holder.end();
-    return Math.floor(Math.random() * partitions);
-  }
-
   async ping(): Promise<void> {
     await this.read('SELECT 1', []);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.writes.end(), this.reads.end(), this.bulk.end(), this.claimHolder?.end().catch(() => undefined)]);
+    await Promise.all([this.writes.end(), this.reads.end(), this.bulk.end()]);
   }
 
   /**

@@ -3,13 +3,15 @@
 // prove). See docs/mariadb-redis.md for the design and its guarantees.
 
 import { BackendUnavailableError, LETTERS, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
+import { MAX_PARTITIONS } from '../index.ts';
 import { systemClock, type Micros } from '../time.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { bucketHash, planRange } from './buckets.ts';
 import { EventsDb } from './events-db.ts';
 import { Recovery } from './recovery.ts';
-import { PARTITIONS, Rollups } from './rollups.ts';
+import { Rollups } from './rollups.ts';
 import { aggregateOf, View } from './view.ts';
+import { WriterClaim } from './writer-claim.ts';
 
 export interface MariadbRedisOptions {
   mariadbUrl: string;
@@ -22,9 +24,17 @@ export interface MariadbRedisOptions {
   deadlineMs?: number;
   maxBatch?: number;
   maxQueue?: number;
+  /**
+   * How many partitions writers claim (default 8, at most MAX_PARTITIONS): at least the number of writing
+   * processes of the deployment (WORKERS on every host), so that each writes its own. Any number
+   * works with any data: reads and mending cover every partition the log has.
+   */
+  partitions?: number;
   /** Write to this partition instead of claiming a free one (tests of shared partitions). */
   partition?: number;
 }
+
+export const DEFAULT_PARTITIONS = 8;
 
 /** How often each process compares the view with the log and mends it. */
 const SWEEP_EVERY_MS = 1000;
@@ -38,9 +48,11 @@ export class MariadbRedisInterface implements DataInterface {
   private readonly writer: BatchWriter;
   private readonly view: View;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly claim: WriterClaim | undefined;
 
-  private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, recovery: Recovery, now: () => Micros, deadlineMs: number) {
+  private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, claim: WriterClaim | undefined, recovery: Recovery, now: () => Micros, deadlineMs: number) {
     this.db = db;
+    this.claim = claim;
     this.rollups = rollups;
     this.writer = writer;
     this.recovery = recovery;
@@ -61,24 +73,26 @@ export class MariadbRedisInterface implements DataInterface {
   static async open(options: MariadbRedisOptions): Promise<MariadbRedisInterface> {
     const now = options.now ?? systemClock;
     const deadlineMs = options.deadlineMs ?? 2000;
+    const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) throw new RangeError(`partitions: ${partitions}; use a whole number from 1 to ${MAX_PARTITIONS}`);
     const db = await EventsDb.open(options.mariadbUrl, { deadlineMs });
     let rollups: Rollups | undefined;
     try {
       rollups = await Rollups.connect(options.redisUrl, { prefix: options.keyPrefix, deadlineMs });
-      const recovery = new Recovery(db, rollups, now);
+      const recovery = new Recovery(db, rollups, now, partitions);
       // A crash between a commit and its Redis update, a Redis that lost its data or holds
       // another log's: mend it now, as far as it goes (another process's rebuild may hold a
       // partition for long); the sweep goes on with the rest.
       await recovery.mendAll().catch(() => undefined);
-      const part = options.partition ?? (await db.claimPartition(PARTITIONS));
-      const writer = new BatchWriter(db, recovery, part, {
+      const claim = options.partition === undefined ? await WriterClaim.take(rollups, partitions) : undefined;
+      const writer = new BatchWriter(db, recovery, claim?.part ?? (options.partition as number), {
         maxBatch: options.maxBatch ?? 1000,
         maxQueue: options.maxQueue ?? 20_000,
         pauseAfterFailureMs: 1000,
         lanes: 2,
         maxWaitMs: deadlineMs,
       });
-      return new MariadbRedisInterface(db, rollups, writer, recovery, now, deadlineMs);
+      return new MariadbRedisInterface(db, rollups, writer, claim, recovery, now, deadlineMs);
     } catch (error) {
       await rollups?.close();
       await db.close();
@@ -134,6 +148,7 @@ export class MariadbRedisInterface implements DataInterface {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.writer.drain();
+    await this.claim?.release();
     await this.rollups.close();
     await this.db.close();
   }

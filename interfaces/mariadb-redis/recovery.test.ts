@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../../test/servers/redis.ts';
 import { generateEvents } from '../testing/event-stream.ts';
 import { systemClock } from '../time.ts';
 import { EventsDb } from './events-db.ts';
-import { MariadbRedisInterface } from './index.ts';
+import { DEFAULT_PARTITIONS, MariadbRedisInterface } from './index.ts';
 import { Rollups } from './rollups.ts';
 import { verify } from './verify.ts';
 
@@ -51,14 +51,14 @@ async function expectPoolsUsable(): Promise<void> {
 }
 
 async function expectExact(): Promise<void> {
-  const report = await verify(data.db, data.rollups, data.now);
+  const report = await verify(data.db, data.rollups, data.now, DEFAULT_PARTITIONS);
   expect(report.differences).toEqual([]);
 }
 
 describe('mariadb-redis, work aborted half-way', () => {
   it('a rebuild that loses its lease mid-stream: snapshot rolled back, lease left to expire, pools usable, mended after', async () => {
     let stolen: Promise<unknown> | undefined;
-    const rebuild = data.recovery.rebuild(0, (await data.rollups.marks())[0], () => {
+    const rebuild = data.recovery.rebuild(0, await data.rollups.mark(0), () => {
       // Between two chunks of the snapshot's stream: another process takes the lease over.
       stolen ??= redisClient.set('og:{p0}:lease', 'another-rebuilder', 'PX', 60_000);
     });
@@ -114,7 +114,7 @@ describe('npm run verify only reads', () => {
       await redisClient.del('og:{p0}:mark');
       const before = await redisClient.hgetall(bucket as string);
 
-      const report = await verify(db, rollups, systemClock);
+      const report = await verify(db, rollups, systemClock, DEFAULT_PARTITIONS);
       const text = report.differences.join('\n');
       expect(text).toMatch(/partition 0: Redis holds no mark \(its rollups are lost\), MariaDB's log ends at batch \d+:\d+: lost/);
       expect(text).toContain(`partition 0, ${(bucket as string).slice('og:{p0}:'.length)}, ca: raw events say`);

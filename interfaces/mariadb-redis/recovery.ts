@@ -17,7 +17,7 @@ import { BackendUnavailableError } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { DeltaSet } from './deltas.ts';
 import type { EventsDb, WrittenBatch } from './events-db.ts';
-import { formatMark, PARTITIONS, sameBatch, type BatchRef, type Rollups } from './rollups.ts';
+import { formatMark, NO_BATCH, sameBatch, type BatchRef, type Rollups } from './rollups.ts';
 
 /** Events accumulated before each write to Redis while rebuilding. */
 const REBUILD_CHUNK_EVENTS = 50_000;
@@ -44,6 +44,15 @@ export async function standing(db: EventsDb, part: number, head: BatchRef, mark:
   return (await db.tokenOf(part, mark.seq)) === mark.token ? 'current' : 'foreign';
 }
 
+/**
+ * The partitions to look after, given the log's heads: the deployment's `partitions`, and any other
+ * the log has (a deployment with more partitions wrote it).
+ */
+const covered = (partitions: number, heads: BatchRef[]) => Array.from({ length: Math.max(partitions, heads.length) }, (_, part) => part);
+
+/** The partitions to look after now (see covered). */
+export const partsInUse = async (db: EventsDb, partitions: number): Promise<number[]> => covered(partitions, await db.heads());
+
 export interface RebuildProgress {
   (partition: number, events: number): void;
 }
@@ -52,6 +61,7 @@ export class Recovery {
   private readonly db: EventsDb;
   private readonly rollups: Rollups;
   private readonly now: () => Micros;
+  private readonly partitions: number;
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Per partition, committed batches waiting for Redis, in commit order. */
   private readonly waiting = new Map<number, WrittenBatch[]>();
@@ -59,10 +69,12 @@ export class Recovery {
   /** Each partition's mark at the last sweep that found it behind: still there at the next, it is stuck. */
   private readonly behindAt = new Map<number, string>();
 
-  constructor(db: EventsDb, rollups: Rollups, now: () => Micros) {
+  /** `partitions`: the deployment's (see MariadbRedisOptions); the sweep covers those and every other the log has. */
+  constructor(db: EventsDb, rollups: Rollups, now: () => Micros, partitions: number) {
     this.db = db;
     this.rollups = rollups;
     this.now = now;
+    this.partitions = partitions;
   }
 
   /**
@@ -102,12 +114,15 @@ export class Recovery {
    * behind is caught up only when it did not move since the last sweep (its writer may be slow,
    * or gone).
    */
-  async sweep(catchUpNow = false, parts = Array.from({ length: PARTITIONS }, (_, part) => part)): Promise<void> {
-    const [heads, marks] = await Promise.all([this.db.heads(PARTITIONS), this.rollups.marks()]);
+  async sweep(catchUpNow = false, only?: number[]): Promise<void> {
+    const heads = await this.db.heads();
+    const all = covered(this.partitions, heads);
+    const marks = await this.rollups.marks(all.length);
+    const parts = only ?? all;
     await Promise.all(
       parts.map(async (part) => {
         const mark = marks[part];
-        const where = await standing(this.db, part, heads[part] as BatchRef, mark);
+        const where = await standing(this.db, part, heads[part] ?? NO_BATCH, mark);
         if (where === 'lost' || where === 'foreign') return this.rebuild(part, mark);
         if (where !== 'behind') return this.behindAt.delete(part);
         const seen = formatMark(mark as BatchRef);
@@ -121,7 +136,7 @@ export class Recovery {
   reconcile(part: number): Promise<void> {
     return this.once(`reconcile ${part}`, async () => {
       for (;;) {
-        const mark = (await this.rollups.marks())[part];
+        const mark = await this.rollups.mark(part);
         if (mark === undefined) return this.rebuild(part, mark);
         const { batches, counted } = await this.db.logFrom(part, mark.seq, RECONCILE_BATCHES);
         const [first, last] = [batches[0], batches.at(-1)];
@@ -185,7 +200,7 @@ export class Recovery {
         const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
         if (result === 'applied') continue;
         await (result === 'lost' ? this.rebuild(part, undefined) : this.sweep(true, [part]));
-        const mark = (await this.rollups.marks())[part];
+        const mark = await this.rollups.mark(part);
         const held = mark === undefined ? 0 : queue.findIndex((written) => written.batch.seq > mark.seq);
         queue.splice(0, held === -1 ? queue.length : held);
       } catch {

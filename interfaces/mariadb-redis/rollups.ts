@@ -2,9 +2,9 @@
 // found by asking the server), the key layout, the hash fields and the scripts (scripts/*.lua, one
 // job each). Nothing else in the interface knows a key or a field.
 //
-// Writes are spread over PARTITIONS partitions, one per writing process: each partition's keys share
-// a hash tag, so one script touches one Cluster slot, and a hot letter does not pin every write to
-// one node. Each partition's mark names the last committed batch its rollups hold ("seq:token");
+// Writes are spread over partitions, one per writing process (claimed here, under a lease that the
+// writer renews): each partition's keys share a hash tag, so one script touches one Cluster slot,
+// and a hot letter does not pin every write to one node. Each partition's mark names the last committed batch its rollups hold ("seq:token");
 // reads compare it with MariaDB's batches and never trust a view they cannot place there.
 
 import { readFileSync } from 'node:fs';
@@ -14,8 +14,6 @@ import type { Micros } from '../time.ts';
 import { beforeDeadline } from './deadline.ts';
 import { bucketOf } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
-
-export const PARTITIONS = 8;
 
 /** A committed batch of a partition: its seq and the random token written with it. */
 export interface BatchRef {
@@ -92,6 +90,7 @@ declare module 'ioredis' {
     ogRebuildChunk(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogFinishRebuild(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'applied' | 'stale', Context>;
     ogReleaseLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
+    ogRenewLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
     ogDeleteAggregates(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'deleted' | 'stale', Context>;
     ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<string, Context>;
   }
@@ -103,6 +102,7 @@ const SCRIPTS = {
   ogRebuildChunk: 'rebuild-chunk',
   ogFinishRebuild: 'finish-rebuild',
   ogReleaseLease: 'release-lease',
+  ogRenewLease: 'renew-lease',
   ogDeleteAggregates: 'delete-aggregates',
   ogRead: 'read',
 } as const;
@@ -123,6 +123,8 @@ export function parseMark(text: string): BatchRef {
 
 /** Rebuild leases live this long unless extended by each chunk. */
 const LEASE_MS = 60_000;
+/** A writer's claim on its partition lives this long unless renewed (see WriterClaim). */
+export const WRITER_CLAIM_MS = 30_000;
 
 export class Rollups {
   readonly client: Redis | Cluster;
@@ -224,6 +226,23 @@ export class Rollups {
     await this.client.ogReleaseLease(1, [this.key(part, 'lease')], [leaseToken]);
   }
 
+  /** Claims the first of `partitions` that no writer holds, for `holder`; undefined when all are held. */
+  async claimWriter(partitions: number, holder: string): Promise<number | undefined> {
+    for (let part = 0; part < partitions; part++) {
+      if ((await this.client.set(this.key(part, 'writer'), holder, 'PX', WRITER_CLAIM_MS, 'NX')) === 'OK') return part;
+    }
+    return undefined;
+  }
+
+  /** Extends `holder`'s claim, or takes it again if it lapsed and no other writer took it. */
+  async renewWriter(part: number, holder: string): Promise<void> {
+    await this.client.ogRenewLease(1, [this.key(part, 'writer')], [holder, WRITER_CLAIM_MS]);
+  }
+
+  async releaseWriter(part: number, holder: string): Promise<void> {
+    await this.client.ogReleaseLease(1, [this.key(part, 'writer')], [holder]);
+  }
+
   /**
    * Reads hashes ('total', 's:123', ...) of partitions, each partition's atomically with its mark:
    * some summed, some one by one; a 503 past the deadline (a request's read).
@@ -244,10 +263,15 @@ export class Rollups {
     return beforeDeadline(reads, Date.now() + this.deadlineMs, 'Redis did not answer in time');
   }
 
-  /** Every partition's mark, in partition order (undefined: none). */
-  async marks(): Promise<(BatchRef | undefined)[]> {
-    const values = await Promise.all(Array.from({ length: PARTITIONS }, (_, part) => this.client.get(this.key(part, 'mark'))));
-    return values.map((value) => (value === null ? undefined : parseMark(value)));
+  /** The marks of partitions 0 to count - 1, in partition order (undefined: none). */
+  marks(count: number): Promise<(BatchRef | undefined)[]> {
+    return Promise.all(Array.from({ length: count }, (_, part) => this.mark(part)));
+  }
+
+  /** A partition's mark (undefined: none). */
+  async mark(part: number): Promise<BatchRef | undefined> {
+    const value = await this.client.get(this.key(part, 'mark'));
+    return value === null ? undefined : parseMark(value);
   }
 
   /** One hash of a partition as it is stored, field by field (for verify). */

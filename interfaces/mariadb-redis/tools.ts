@@ -1,5 +1,5 @@
 // `npm run verify` and `npm run rebuild`: check, or rebuild, the aggregates in Redis against the raw
-// events in MariaDB (MARIADB_URL, REDIS_URL, as the server). Progress on a terminal.
+// events in MariaDB (MARIADB_URL, REDIS_URL, PARTITIONS, as the server). Progress on a terminal.
 //
 //   verify   exit 0 when every aggregate equals what the raw events say, 1 with the differences
 //   rebuild  recompute every partition's rollups from MariaDB (safe while servers run: their
@@ -10,8 +10,9 @@
 import { interfaceOptionsFrom } from '../../server/config.ts';
 import { systemClock } from '../time.ts';
 import { EventsDb } from './events-db.ts';
-import { Recovery } from './recovery.ts';
-import { PARTITIONS, Rollups } from './rollups.ts';
+import { DEFAULT_PARTITIONS } from './index.ts';
+import { partsInUse, Recovery } from './recovery.ts';
+import { Rollups } from './rollups.ts';
 import { verify } from './verify.ts';
 
 /** Longer than a request's: these are operator commands, not requests. */
@@ -28,9 +29,10 @@ async function main(): Promise<number> {
     console.error('usage: tools.ts verify | rebuild   (npm run verify, npm run rebuild)');
     return 2;
   }
-  const { mariadbUrl, redisUrl } = interfaceOptionsFrom(process.env);
-  const db = await EventsDb.open(mariadbUrl, { deadlineMs: DEADLINE_MS });
-  const rollups = await Rollups.connect(redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
+  const options = interfaceOptionsFrom(process.env);
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
+  const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
@@ -38,16 +40,16 @@ async function main(): Promise<number> {
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   try {
     if (command === 'rebuild') {
-      const recovery = new Recovery(db, rollups, systemClock);
-      for (let part = 0; part < PARTITIONS; part++) {
-        const mark = (await rollups.marks())[part];
-        await recovery.rebuild(part, mark, (p, events) => progress(`partition ${p + 1}/${PARTITIONS}: ${events} events`));
+      const recovery = new Recovery(db, rollups, systemClock, partitions);
+      const parts = await partsInUse(db, partitions);
+      for (const part of parts) {
+        await recovery.rebuild(part, await rollups.mark(part), (p, events) => progress(`partition ${p + 1}/${parts.length}: ${events} events`));
       }
       progress('');
-      console.log(`rebuilt the aggregates of ${PARTITIONS} partitions from MariaDB in ${seconds()} s`);
+      console.log(`rebuilt the aggregates of ${parts.length} partitions from MariaDB in ${seconds()} s`);
       return 0;
     }
-    const report = await verify(db, rollups, systemClock, progress);
+    const report = await verify(db, rollups, systemClock, partitions, progress);
     progress('');
     for (const difference of report.differences.slice(0, 50)) console.log(difference);
     if (report.differences.length > 50) console.log(`… and ${report.differences.length - 50} more`);

@@ -9,8 +9,8 @@ import { LETTERS } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { DeltaSet } from './deltas.ts';
 import type { EventsDb } from './events-db.ts';
-import { standing } from './recovery.ts';
-import { formatMark, PARTITIONS, storedFields, type Rollups } from './rollups.ts';
+import { partsInUse, standing } from './recovery.ts';
+import { formatMark, storedFields, type Rollups } from './rollups.ts';
 import { aggregateOf } from './view.ts';
 
 export interface VerifyReport {
@@ -23,19 +23,21 @@ const COMPARE_BATCH = 500;
 /** A fine bucket this close to its expiry may be left out of the recomputation (see buckets.ts). */
 const EXPIRY_SLACK_SECONDS = 15 * 60;
 
-export async function verify(db: EventsDb, rollups: Rollups, now: () => Micros, progress?: (text: string) => void): Promise<VerifyReport> {
+/** Checks the partitions in use (the deployment's `partitions`, and any other the log has) and the symbol totals. */
+export async function verify(db: EventsDb, rollups: Rollups, now: () => Micros, partitions: number, progress?: (text: string) => void): Promise<VerifyReport> {
   const report: VerifyReport = { differences: [], events: 0, hashes: 0 };
-  for (let part = 0; part < PARTITIONS; part++) {
-    progress?.(`partition ${part + 1}/${PARTITIONS}`);
+  const parts = await partsInUse(db, partitions);
+  for (const part of parts) {
+    progress?.(`partition ${part + 1}/${parts.length}`);
     await verifyPartition(db, rollups, now, part, report);
   }
   progress?.('symbol totals');
-  await verifyTotals(db, rollups, report);
+  await verifyTotals(db, rollups, parts, report);
   return report;
 }
 
 async function verifyPartition(db: EventsDb, rollups: Rollups, now: () => Micros, part: number, report: VerifyReport): Promise<void> {
-  const mark = (await rollups.marks())[part];
+  const mark = await rollups.mark(part);
   const { head, expected } = await db.snapshot(part, async (head, events) => {
     const expected = new DeltaSet(now());
     for await (const event of events) {
@@ -75,9 +77,9 @@ function compareFields(where: string, want: Record<string, string>, have: Record
   }
 }
 
-async function verifyTotals(db: EventsDb, rollups: Rollups, report: VerifyReport): Promise<void> {
+async function verifyTotals(db: EventsDb, rollups: Rollups, parts: number[], report: VerifyReport): Promise<void> {
   const totals = await db.totals();
-  const views = await rollups.read(Array.from({ length: PARTITIONS }, (_, part) => ({ part, sum: ['total'], each: [] })));
+  const views = await rollups.read(parts.map((part) => ({ part, sum: ['total'], each: [] })));
   const sums = views.map((view) => view.letters);
   for (const letter of LETTERS) {
     const row = totals.find((total) => total.symbol === letter);

@@ -17,7 +17,7 @@ import { beforeDeadline } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
-import { PARTITIONS, type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
+import { type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
 
 /** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
 const MAX_TAIL_BATCHES = 20;
@@ -49,7 +49,7 @@ export class View {
     this.rollups = rollups;
     this.recovery = recovery;
     this.now = now;
-    this.heads = new Coalesced(() => db.heads(PARTITIONS));
+    this.heads = new Coalesced(() => db.heads());
   }
 
   /**

@@ -1,9 +1,10 @@
 --[[
-release-lease: drops a rebuild lease if it is still ours (a rebuild that failed half-way). The
-partition stays without a mark, so the next apply or read starts a rebuild again.
+release-lease: drops a lease if it is still ours: a rebuild lease of a rebuild that failed
+half-way (the partition stays without a mark, so the next apply or read starts a rebuild again),
+or a writer's claim on its partition when the writer closes.
 
-KEYS[1]   the partition's rebuild lease
-ARGV[1]   the rebuilder's token
+KEYS[1]   the lease
+ARGV[1]   the holder's token
 
 Returns 1 when it was ours and is dropped, else 0.
 ]]
