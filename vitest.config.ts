@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**'],
+    // test/hosts needs root and takes minutes: `npm run test:hosts`.
+    exclude: ['node_modules/**', 'test/hosts/**'],
     // Suites that start real MariaDB/Redis servers take their time; nothing here asserts a speed.
     testTimeout: 60_000,
     hookTimeout: 120_000,

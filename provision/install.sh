@@ -2,7 +2,8 @@
 # Installs what this project needs on Debian 12, and only what is missing:
 #   Node.js 24 LTS (provision/node.sh), MariaDB server + client, Redis server + redis-cli, Chromium
 #   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched),
-#   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM).
+#   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM), iproute2,
+#   iptables and galera-4 (`npm run test:hosts`: test hosts in network namespaces, MariaDB Galera).
 #
 #   sudo bash provision/install.sh             # development and CI: everything above
 #   sudo bash provision/install.sh --service   # a machine that only runs the service (the Vagrant
@@ -81,6 +82,8 @@ check() { # component, then the commands that must all exist
   state[$component]=present
 }
 
+GALERA_PROVIDER=/usr/lib/galera/libgalera_smm.so
+
 node_ok() { have node && [ "$(node_major)" -ge "$NODE_MAJOR_MIN" ]; }
 
 if node_ok; then state[node]=present; else state[node]=missing; fi
@@ -99,16 +102,20 @@ if [ "$service_only" = 1 ]; then
   state[chromium]=skipped
   state[build-tools]=skipped
   state[vm-tools]=skipped
+  state[host-tools]=skipped
 else
   check chromium chromium
   check build-tools python3 make g++
   check vm-tools qemu-system-x86_64 debootstrap ssh ssh-keygen rsync
+  check host-tools ip tc iptables rsync
+  [ -f "$GALERA_PROVIDER" ] || state[host-tools]=missing
 fi
 
 [ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
 [ "${state[redis]}" = missing ] && missing_pkgs+=(redis-server redis-tools)
 [ "${state[chromium]}" = missing ] && missing_pkgs+=(chromium)
 [ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
+[ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
   have make || missing_pkgs+=(make)
@@ -198,6 +205,7 @@ if [ "$service_only" = 1 ]; then
   line chromium "not needed (--service)"
   line build-tools "not needed (--service)"
   line vm-tools "not needed (--service)"
+  line host-tools "not needed (--service)"
 else
   if have chromium; then
     report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
@@ -213,6 +221,11 @@ else
     report vm-tools "$(qemu-system-x86_64 --version | sed -nE '1s/.*version ([^ ]+).*/qemu \1/p'), debootstrap $(pkg_version debootstrap)"
   else
     missing vm-tools "qemu-system-x86_64, debootstrap, ssh or rsync still missing after installing qemu-system-x86 debootstrap openssh-client rsync"
+  fi
+  if have ip && have tc && have iptables && have rsync && [ -f "$GALERA_PROVIDER" ]; then
+    report host-tools "$(ip -V | sed -nE 's/.*iproute2-([^ ,]+).*/iproute2 \1/p'), $(iptables --version | sed -nE 's/^iptables (v[^ ]+).*/iptables \1/p'), galera-4 $(pkg_version galera-4)"
+  else
+    missing host-tools "ip, tc, iptables, rsync or $GALERA_PROVIDER still missing after installing iproute2 iptables galera-4 rsync"
   fi
 fi
 

@@ -115,13 +115,15 @@ export class Recovery {
    * or gone).
    */
   async sweep(catchUpNow = false, only?: number[]): Promise<void> {
-    const heads = await this.db.heads();
-    const all = covered(this.partitions, heads);
-    const marks = await this.rollups.marks(all.length);
-    const parts = only ?? all;
+    // The marks are read with the heads; a partition only the log knows of (a deployment with more
+    // partitions wrote it) costs one more round trip.
+    const [heads, marks] = await Promise.all([this.db.heads(), this.rollups.marks(only ?? covered(this.partitions, []))]);
+    const parts = only ?? covered(this.partitions, heads);
+    const unread = parts.filter((part) => !marks.has(part));
+    if (unread.length > 0) for (const [part, mark] of await this.rollups.marks(unread)) marks.set(part, mark);
     await Promise.all(
       parts.map(async (part) => {
-        const mark = marks[part];
+        const mark = marks.get(part);
         const where = await standing(this.db, part, heads[part] ?? NO_BATCH, mark);
         if (where === 'lost' || where === 'foreign') return this.rebuild(part, mark);
         if (where !== 'behind') return this.behindAt.delete(part);

@@ -263,9 +263,9 @@ export class Rollups {
     return beforeDeadline(reads, Date.now() + this.deadlineMs, 'Redis did not answer in time');
   }
 
-  /** The marks of partitions 0 to count - 1, in partition order (undefined: none). */
-  marks(count: number): Promise<(BatchRef | undefined)[]> {
-    return Promise.all(Array.from({ length: count }, (_, part) => this.mark(part)));
+  /** The marks of `parts`, by partition (undefined: none). */
+  async marks(parts: readonly number[]): Promise<Map<number, BatchRef | undefined>> {
+    return new Map(await Promise.all(parts.map(async (part) => [part, await this.mark(part)] as const)));
   }
 
   /** A partition's mark (undefined: none). */

@@ -71,7 +71,8 @@ export interface MariadbServer extends ManagedServer {
   restore(file: string): Promise<void>;
 }
 
-const DB = { database: 'og', user: 'og', password: 'og' } as const;
+/** The database and account every test server has. */
+export const DB = { database: 'og', user: 'og', password: 'og' } as const;
 const CREATE_DATABASE = `CREATE DATABASE \`${DB.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`;
 const INNODB_LOG_FILE_SIZE = '16M';
 
@@ -123,43 +124,52 @@ function dataTemplate(installDb: string): Promise<string> {
   return template;
 }
 
+/**
+ * Fills `dir` for a server: `data` (a copy of the initialised system tables, made once per
+ * process) and `tmp`. Resolves with the mariadbd binary.
+ */
+export async function copyDataTemplate(dir: string): Promise<string> {
+  const { mariadbd, installDb } = binaries();
+  await fsp.cp(await dataTemplate(installDb), path.join(dir, 'data'), { recursive: true });
+  await fsp.mkdir(path.join(dir, 'tmp'));
+  return mariadbd;
+}
+
+/** The command line of a server whose files are in `dir` (as copyDataTemplate left it). */
+export function mariadbdArgs(dir: string, options: { port: number; bindAddress?: string; user?: string; bufferPoolSize?: string; extraArgs?: readonly string[] }): string[] {
+  const user = options.user ?? (asRoot ? 'root' : undefined);
+  return [
+    '--no-defaults',
+    ...(user ? [`--user=${user}`] : []),
+    `--datadir=${path.join(dir, 'data')}`,
+    `--tmpdir=${path.join(dir, 'tmp')}`,
+    `--socket=${path.join(dir, 'mysqld.sock')}`,
+    `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+    `--log-error=${path.join(dir, 'error.log')}`,
+    `--port=${options.port}`,
+    `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
+    '--skip-name-resolve',
+    `--innodb-buffer-pool-size=${options.bufferPoolSize ?? '32M'}`,
+    `--innodb-log-file-size=${INNODB_LOG_FILE_SIZE}`,
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_general_ci',
+    '--max-connections=500',
+    '--max-allowed-packet=64M',
+    '--loose-feedback=OFF',
+    ...(options.extraArgs ?? []),
+  ];
+}
+
 /** Starts a fresh MariaDB server; resolves when `url` accepts connections. */
 export async function startMariadb(options: MariadbOptions = {}): Promise<MariadbServer> {
-  const { mariadbd, installDb } = binaries();
-  const templateData = await dataTemplate(installDb);
-
   return inTempDir('mariadb', async (dir) => {
-    const data = path.join(dir, 'data');
-    const tmp = path.join(dir, 'tmp');
-    await fsp.cp(templateData, data, { recursive: true });
-    await fsp.mkdir(tmp);
+    const mariadbd = await copyDataTemplate(dir);
     const socketPath = path.join(dir, 'mysqld.sock');
     const errorLog = path.join(dir, 'error.log');
     const timeoutMs = options.startTimeoutMs ?? 60_000;
 
-    const argsFor = (port: number): string[] => [
-      '--no-defaults',
-      ...(asRoot ? ['--user=root'] : []),
-      `--datadir=${data}`,
-      `--tmpdir=${tmp}`,
-      `--socket=${socketPath}`,
-      `--pid-file=${path.join(dir, 'mysqld.pid')}`,
-      `--log-error=${errorLog}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-name-resolve',
-      `--innodb-buffer-pool-size=${options.innodbBufferPoolSize ?? '32M'}`,
-      `--innodb-log-file-size=${INNODB_LOG_FILE_SIZE}`,
-      '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_general_ci',
-      '--max-connections=500',
-      '--max-allowed-packet=64M',
-      '--loose-feedback=OFF',
-      ...(options.extraArgs ?? []),
-    ];
-
     const launch = async (port: number): Promise<ManagedProcess> => {
-      const proc = spawnManaged('mariadbd', mariadbd, argsFor(port), { cwd: dir, outputFile: path.join(dir, 'mariadbd.out'), marker: dir, logFiles: [errorLog] });
+      const proc = spawnManaged('mariadbd', mariadbd, mariadbdArgs(dir, { port, bufferPoolSize: options.innodbBufferPoolSize, extraArgs: options.extraArgs }), { cwd: dir, outputFile: path.join(dir, 'mariadbd.out'), marker: dir, logFiles: [errorLog] });
       try {
         await waitUntil(`MariaDB to accept connections on 127.0.0.1:${port}`, proc, () => canConnect(port), { timeoutMs });
       } catch (error) {
@@ -246,8 +256,9 @@ class TestMariadb extends ServerProcess implements MariadbServer {
   }
 }
 
-async function canConnect(port: number): Promise<boolean> {
-  const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: DB.user, password: DB.password, database: DB.database, connectTimeout: 2000 });
+/** True once the server at `host`:`port` runs a query as og (throws while it cannot). */
+export async function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const connection = await mysql.createConnection({ host, port, user: DB.user, password: DB.password, database: DB.database, connectTimeout: 2000 });
   try {
     await connection.query('SELECT 1');
     return true;

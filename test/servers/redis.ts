@@ -134,24 +134,34 @@ class TestRedis extends ServerProcess implements RedisServer {
   }
 }
 
+/** Where a Redis node listens, and how its process is started (default: 127.0.0.1, as it is). */
+export interface RedisPlace {
+  /** The address it binds and is asked at (default 127.0.0.1). */
+  host?: string;
+  /** Turns the command line into another (e.g. `ip netns exec NS …` to start it on a test host). */
+  wrap?: (command: string, args: string[]) => [string, string[]];
+}
+
 /**
- * Spawns redis-server in `dir` on `port` and waits for PING. Shared with the cluster starter.
+ * Spawns redis-server in `dir` on `port` and waits for PING. Shared with the cluster starters.
  * Kills the process again when it does not get ready.
  */
-export async function launchRedis(binary: string, dir: string, port: number, extraArgs: readonly string[], timeoutMs = 30_000): Promise<ManagedProcess> {
+export async function launchRedis(binary: string, dir: string, port: number, extraArgs: readonly string[], timeoutMs = 30_000, place: RedisPlace = {}): Promise<ManagedProcess> {
+  const host = place.host ?? '127.0.0.1';
   const args = [
     '--port', String(port),
-    '--bind', '127.0.0.1',
+    '--bind', host,
     '--dir', dir,
     '--daemonize', 'no',
     '--save', '',
     '--logfile', '',
-    '--protected-mode', 'yes',
+    '--protected-mode', host === '127.0.0.1' ? 'yes' : 'no',
     ...extraArgs,
   ];
-  const proc = spawnManaged(`redis-server :${port}`, binary, args, { cwd: dir, outputFile: path.join(dir, 'redis.log'), marker: dir });
+  const [command, commandArgs] = place.wrap?.(binary, args) ?? [binary, args];
+  const proc = spawnManaged(`redis-server ${host}:${port}`, command, commandArgs, { cwd: dir, outputFile: path.join(dir, 'redis.log'), marker: dir });
   try {
-    await waitUntil(`Redis to answer PING on 127.0.0.1:${port}`, proc, async () => (await redisCommand(port, ['PING'], 1000)) === 'PONG', { timeoutMs });
+    await waitUntil(`Redis to answer PING on ${host}:${port}`, proc, async () => (await redisCommand(port, ['PING'], 1000, host)) === 'PONG', { timeoutMs });
   } catch (error) {
     await stopProcess(proc, { signal: 'SIGKILL' });
     throw error;
@@ -163,16 +173,16 @@ export async function launchRedis(binary: string, dir: string, port: number, ext
  * One command over a fresh connection, without a client library (readiness checks, cluster set-up).
  * Returns simple strings, integers and bulk strings as text; an error reply rejects.
  */
-export function redisCommand(port: number, args: readonly string[], timeoutMs = 5000): Promise<string> {
+export function redisCommand(port: number, args: readonly string[], timeoutMs = 5000, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ host: '127.0.0.1', port });
+    const socket = net.createConnection({ host, port });
     let buffer = Buffer.alloc(0);
     const done = (error: Error | undefined, value?: string): void => {
       socket.destroy();
       if (error) reject(error);
       else resolve(value ?? '');
     };
-    socket.setTimeout(timeoutMs, () => done(new Error(`no reply from 127.0.0.1:${port} within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () => done(new Error(`no reply from ${host}:${port} within ${timeoutMs} ms`)));
     socket.on('error', (error) => done(error));
     socket.on('connect', () => {
       socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
@@ -184,14 +194,14 @@ export function redisCommand(port: number, args: readonly string[], timeoutMs = 
       const type = String.fromCharCode(buffer[0] ?? 0);
       const line = buffer.subarray(1, lineEnd).toString();
       if (type === '+' || type === ':') return done(undefined, line);
-      if (type === '-') return done(new Error(`Redis error from 127.0.0.1:${port}: ${line}`));
+      if (type === '-') return done(new Error(`Redis error from ${host}:${port}: ${line}`));
       if (type === '$') {
         const length = Number(line);
         if (length < 0) return done(undefined, '');
         if (buffer.length < lineEnd + 2 + length + 2) return; // wait for the rest
         return done(undefined, buffer.subarray(lineEnd + 2, lineEnd + 2 + length).toString());
       }
-      done(new Error(`unsupported Redis reply type "${type}" from 127.0.0.1:${port}`));
+      done(new Error(`unsupported Redis reply type "${type}" from ${host}:${port}`));
     });
   });
 }

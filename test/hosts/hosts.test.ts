@@ -1,0 +1,127 @@
+// `npm run test:hosts` (as root): the service over nine test hosts (deployment.ts) under a steady
+// load of the project's client, one per API host with --ledger, while faults strike one after the
+// other. After each, every API host's dashboards must equal the raw export, and the export the
+// ledgers of every run so far: nothing acknowledged missing, nothing twice, nothing refused stored.
+
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportOverHttp, expectExact, readClientLedgers } from '../ingest.ts';
+import { startDeployment, type Deployment, type GaleraNode, type RedisNode } from './deployment.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** Each fault strikes this long into a run of the clients. */
+const FAULT_AT_MS = 6_000;
+const RUN_SECONDS = 25;
+/** Every fault is over, and the service back, this long before the end of the run. */
+const RECOVERED_FOR_MS = 5_000;
+
+let deployment: Deployment;
+const ledgers: string[] = [];
+
+beforeAll(async () => {
+  deployment = await startDeployment();
+}, 600_000);
+
+afterAll(async () => {
+  await deployment?.stop();
+}, 120_000);
+
+/**
+ * Runs one client per API host for RUN_SECONDS, `fault` striking FAULT_AT_MS in; then `repair`
+ * (when the fault outlasts the load), then the check.
+ */
+async function underLoad(name: string, fault: () => Promise<void>, repair?: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const files = deployment.api.map((server) => path.join(deployment.dir, `${name}-${server.host.name}.ndjson`));
+  const runs = deployment.api.map((server, i) => client(server.url, files[i] as string));
+  ledgers.push(...files);
+  await sleep(FAULT_AT_MS);
+  await fault();
+  for (const run of runs) expect(await run, 'the client exit code').toBe(0);
+  await repair?.();
+  // Nothing lost is not enough: every API host serves again once the fault is over.
+  for (const file of files) {
+    const recovered = (await readClientLedgers([file])).requests.filter((entry) => entry.route === 'initial' && entry.status === 200 && entry.sentAt >= started + RUN_SECONDS * 1000 - RECOVERED_FOR_MS);
+    expect(recovered.length, `${file}: initials acknowledged in the last ${RECOVERED_FOR_MS} ms of the run`).toBeGreaterThan(0);
+  }
+  await expectExact(await readClientLedgers(ledgers), { urls: deployment.api.map((server) => server.url), data: exportOverHttp(deployment.api[0]?.url as string, deployment.adminToken) });
+}
+
+/** `npm run client` against `url`; resolves with its exit code. Its output goes to the test's. */
+function client(url: string, ledger: string): Promise<number | null> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'client', 'main.ts'), '--url', url, '--concurrency', '4', '--duration', String(RUN_SECONDS), '--ledger', ledger], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      console.log(`client of ${url}:\n${output.trim()}`);
+      resolve(code);
+    }),
+  );
+}
+
+describe('several hosts: API x3, Redis Cluster 3+3, MariaDB Galera x3', () => {
+  it('exact under load with no fault', async () => {
+    await underLoad('steady', async () => undefined);
+  });
+
+  it('an API host killed (kill -9 of every process on it), then started again', async () => {
+    const [victim] = deployment.api;
+    await underLoad('api-killed', async () => {
+      await victim?.kill();
+      await sleep(3_000);
+      await victim?.start();
+    });
+  });
+
+  it('an API host cut off from the network for 10 s', async () => {
+    const host = deployment.api[1]?.host;
+    await underLoad('api-cut-off', async () => {
+      await host?.linkDown();
+      await sleep(10_000);
+      await host?.linkUp();
+    });
+  });
+
+  it('a Redis master killed: its replica is promoted', async () => {
+    let killed: RedisNode | undefined;
+    await underLoad('redis-master-killed', async () => {
+      for (const node of deployment.redis) if (!killed && (await node.isMaster())) killed = node;
+      await killed?.kill();
+      await deployment.redisClusterOk(deployment.redis.filter((node) => node !== killed));
+    });
+    // It comes back as a replica of the one promoted.
+    await killed?.start();
+    await deployment.redisClusterOk();
+    expect(await killed?.isMaster()).toBe(false);
+  });
+
+  it('the MariaDB primary killed: the database address moves to a standby', async () => {
+    const [killed, standby] = deployment.galera as [GaleraNode, GaleraNode];
+    await underLoad('mariadb-primary-killed', async () => {
+      await killed.kill();
+      await deployment.switchDatabase(standby);
+    });
+    expect(await standby.status('wsrep_cluster_size')).toBe('2');
+  });
+
+  it('a bad link between the API hosts and MariaDB: 1% of packets dropped, 512 kbit/s', async () => {
+    await underLoad(
+      'bad-database-link',
+      () => deployment.degradeDatabaseLink(1, '512kbit'),
+      async () => {
+        // The fault was real: packets were dropped and the database's answers went through the throttle.
+        const stats = await deployment.databaseLinkStats();
+        console.log('bad link:', stats);
+        expect(stats.dropped).toBeGreaterThan(0);
+        expect(stats.sentBytes).toBeGreaterThan(100_000);
+        await deployment.healDatabaseLink();
+      },
+    );
+  });
+});
