@@ -193,8 +193,11 @@ export class Deployment {
 
   /** Kills everything, removes the namespaces and the files. */
   async stop(): Promise<void> {
-    await this.network.remove();
-    await removeTempDir(this.dir);
+    try {
+      await this.network.remove();
+    } finally {
+      await removeTempDir(this.dir);
+    }
   }
 }
 

@@ -198,14 +198,20 @@ export class TestNetwork {
   }
 }
 
-/** Every og-h-* namespace (its processes killed first) and link. */
-async function removeLeftovers(): Promise<void> {
+/**
+ * Every og-h-* namespace (its processes killed first) and link, the bridge included. Tries each
+ * one whatever the others did, then throws what failed.
+ */
+export async function removeLeftovers(): Promise<void> {
+  const failed: unknown[] = [];
+  const attempt = (step: () => Promise<unknown>) => step().catch((error: unknown) => void failed.push(error));
   const namespaces = (await ip('netns', 'list').catch(() => '')).split('\n').map((line) => line.split(' ')[0] ?? '').filter((ns) => ns.startsWith(PREFIX));
   for (const ns of namespaces) {
-    await killAllIn(ns);
-    await ip('netns', 'delete', ns);
+    await attempt(() => killAllIn(ns));
+    await attempt(() => ip('netns', 'delete', ns));
   }
-  // A namespace's veth ends go with it; the bridge stays.
+  // A namespace's veth ends go with it; what is left is the bridge and the ends of failed deletes.
   const links = (await ip('-o', 'link', 'show')).split('\n').map((line) => line.split(': ')[1]?.split('@')[0] ?? '').filter((name) => name.startsWith(PREFIX));
-  for (const link of links) await ip('link', 'delete', link).catch(() => undefined);
+  for (const link of links) await attempt(() => ip('link', 'delete', link));
+  if (failed.length > 0) throw new AggregateError(failed, `could not remove every test host (${failed.length} steps failed): run \`ip netns list\` and \`ip link\` to see what is left`);
 }
