@@ -290,7 +290,7 @@ function differences(ledger: Ledger, stored: Stored): string[] {
     }
   }
   for (const [uuid, row] of stored.initials) {
-    // The client sends no initial twice: one that got no answer may or may not be stored.
+    // `npm run client` does not send again an initial that got no answer: it may or may not be stored.
     if (!ledger.initials.has(uuid) && !unansweredInitials.has(uuid)) found.push(`initial ${uuid} (${row.symbol}) is stored but was never acknowledged`);
     else if (!storedBy('initial', uuid, row.ts)) found.push(refused('initial', uuid, row.ts));
   }

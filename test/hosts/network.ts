@@ -121,7 +121,6 @@ export class TestHost {
 }
 
 export class TestNetwork {
-  readonly hosts: TestHost[] = [];
   readonly #floating = new Map<string, { host: TestHost; address: string; octet: number }>();
 
   private constructor() {}
@@ -141,7 +140,6 @@ export class TestNetwork {
   /** A host at 198.18.0.`octet`. */
   async addHost(name: string, octet: number): Promise<TestHost> {
     const host = new TestHost(name, `${SUBNET}.${octet}`);
-    this.hosts.push(host);
     await ip('netns', 'add', host.ns);
     await this.#plug(host, host.ns, 'eth0', host.address);
     await ip('-n', host.ns, 'link', 'set', 'lo', 'up');
