@@ -3,7 +3,8 @@
 #   Node.js 24 LTS (provision/node.sh), MariaDB server + client, Redis server + redis-cli, Chromium
 #   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched),
 #   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM), iproute2,
-#   iptables and galera-4 (`npm run test:hosts`: test hosts in network namespaces, MariaDB Galera).
+#   iptables and galera-4 (`npm run test:hosts`: test hosts in network namespaces, MariaDB Galera),
+#   faketime (libfaketime: the fault tests step a server's wall clock).
 #
 #   sudo bash provision/install.sh             # development and CI: everything above
 #   sudo bash provision/install.sh --service   # a machine that only runs the service (the Vagrant
@@ -103,12 +104,14 @@ if [ "$service_only" = 1 ]; then
   state[build-tools]=skipped
   state[vm-tools]=skipped
   state[host-tools]=skipped
+  state[fault-tools]=skipped
 else
   check chromium chromium
   check build-tools python3 make g++
   check vm-tools qemu-system-x86_64 debootstrap ssh ssh-keygen rsync
   check host-tools ip tc iptables rsync
   [ -f "$GALERA_PROVIDER" ] || state[host-tools]=missing
+  check fault-tools faketime
 fi
 
 [ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
@@ -116,6 +119,7 @@ fi
 [ "${state[chromium]}" = missing ] && missing_pkgs+=(chromium)
 [ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
 [ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync)
+[ "${state[fault-tools]}" = missing ] && missing_pkgs+=(faketime)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
   have make || missing_pkgs+=(make)
@@ -206,6 +210,7 @@ if [ "$service_only" = 1 ]; then
   line build-tools "not needed (--service)"
   line vm-tools "not needed (--service)"
   line host-tools "not needed (--service)"
+  line fault-tools "not needed (--service)"
 else
   if have chromium; then
     report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
@@ -226,6 +231,11 @@ else
     report host-tools "$(ip -V | sed -nE 's/.*iproute2-([^ ,]+).*/iproute2 \1/p'), $(iptables --version | sed -nE 's/^iptables (v[^ ]+).*/iptables \1/p'), galera-4 $(pkg_version galera-4)"
   else
     missing host-tools "ip, tc, iptables, rsync or $GALERA_PROVIDER still missing after installing iproute2 iptables galera-4 rsync"
+  fi
+  if have faketime; then
+    report fault-tools "faketime $(pkg_version faketime)"
+  else
+    missing fault-tools "faketime still missing after installing faketime"
   fi
 fi
 

@@ -20,6 +20,8 @@ export type Route = 'initial' | 'followup';
 /** One request and its answer. */
 export interface Entry {
   route: Route;
+  /** The server it was sent to (post() knows it; a client's ledger does not say). */
+  url?: string;
   uuid: string;
   symbol: Letter;
   /** 200 or 503; null when no answer came (refused, reset, timed out). */
@@ -64,7 +66,7 @@ export async function post(ledger: Ledger, url: string, request: { route: Route;
   try {
     const response = await fetch(url + path, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
     const answer = await response.text();
-    entry = { ...request, status: response.status as 200 | 503, answer, ...timing() };
+    entry = { ...request, url, status: response.status as 200 | 503, answer, ...timing() };
     if (response.status === 503) {
       const retryAfter = response.headers.get('retry-after') ?? '';
       if (!/^\d+$/.test(retryAfter)) throw new Error(`POST ${path}: 503 without a Retry-After in seconds ("${retryAfter}"): ${answer}`);
@@ -76,7 +78,7 @@ export async function post(ledger: Ledger, url: string, request: { route: Route;
     // fetch says TypeError for a refused or reset connection.
     if (!(error instanceof TypeError || (error as Error).name === 'TimeoutError')) throw error;
     const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `no answer (${String((error as Error).cause ?? error)})`;
-    entry = { ...request, status: null, answer: why, ...timing() };
+    entry = { ...request, url, status: null, answer: why, ...timing() };
   }
   ledger.requests.push(entry);
   if (entry.status === 200 && route === 'initial' && !ledger.initials.has(uuid)) ledger.initials.set(uuid, { symbol, guess: entry.answer === 'True' });
@@ -153,6 +155,8 @@ export interface DriveOptions {
   timeoutMs?: number;
   /** Give up on a request not acknowledged after this long (default 60 s): a failure, not a fault ridden out. */
   retryForMs?: number;
+  /** Stops sending new initials once aborted (a steady load of `initials: Infinity`). */
+  signal?: AbortSignal;
 }
 
 // Retry-After says 1 or 2 s; the tests wait less, to stay short (the client waits the whole time).
@@ -185,7 +189,7 @@ export async function drive(options: DriveOptions): Promise<Ledger> {
   };
   const worker = async () => {
     try {
-      while (next < options.initials && failure === undefined) {
+      while (next < options.initials && failure === undefined && !options.signal?.aborted) {
         const i = next++;
         const uuid = randomUUID();
         const symbol = LETTERS[i % 26] as Letter;
@@ -240,7 +244,7 @@ export async function probeDashboard(ledger: Ledger, url: string, letter: Letter
 }
 
 /** The raw events as the export gives them. */
-interface Stored {
+export interface Stored {
   initials: Map<string, { symbol: Letter; guess: boolean; ts: Micros }>;
   /** The times of each uuid's followups. */
   followups: Map<string, Micros[]>;
@@ -248,17 +252,19 @@ interface Stored {
   anomalies: string[];
 }
 
-async function readExport(data: Pick<DataInterface, 'exportEvents'>): Promise<Stored> {
+/** The raw events as `data` exports them; `clockStepped`: the server's wall clock was stepped back meanwhile, so a followup may be stamped before its initial. */
+export async function readExport(data: Pick<DataInterface, 'exportEvents'>, clockStepped = false): Promise<Stored> {
   const stored: Stored = { initials: new Map(), followups: new Map(), anomalies: [] };
   for await (const event of data.exportEvents()) {
     if (event.type === 'initial') {
       if (stored.initials.has(event.uuid)) stored.anomalies.push(`initial ${event.uuid} is stored twice`);
       stored.initials.set(event.uuid, { symbol: event.symbol, guess: event.guess, ts: event.ts });
     } else {
-      if (!stored.initials.has(event.uuid)) stored.anomalies.push(`followup ${event.uuid} is stored before (or without) its initial`);
+      if (!clockStepped && !stored.initials.has(event.uuid)) stored.anomalies.push(`followup ${event.uuid} is stored before (or without) its initial`);
       stored.followups.set(event.uuid, [...(stored.followups.get(event.uuid) ?? []), event.ts]);
     }
   }
+  for (const uuid of stored.followups.keys()) if (clockStepped && !stored.initials.has(uuid)) stored.anomalies.push(`followup ${uuid} is stored without its initial`);
   return stored;
 }
 
@@ -266,7 +272,7 @@ async function readExport(data: Pick<DataInterface, 'exportEvents'>): Promise<St
 const CLOCK_SLACK_US = 5000;
 
 /** Where the export and the ledger disagree, one line each. */
-function differences(ledger: Ledger, stored: Stored): string[] {
+function differences(ledger: Ledger, stored: Stored, clockOffsetsUs: readonly number[]): string[] {
   const found = [...stored.anomalies];
   // The server stamps an event while it handles the request: a stored event lies within one of
   // its requests. "503 means nothing stored": within one that was not answered 503.
@@ -275,7 +281,7 @@ function differences(ledger: Ledger, stored: Stored): string[] {
     if (entry.status !== 503) notRefused.set(`${entry.route} ${entry.uuid}`, [...(notRefused.get(`${entry.route} ${entry.uuid}`) ?? []), entry]);
   }
   const storedBy = (route: Route, uuid: string, ts: Micros) =>
-    (notRefused.get(`${route} ${uuid}`) ?? []).some((entry) => ts >= entry.sentAt * 1000 - CLOCK_SLACK_US && ts <= entry.answeredAt * 1000 + CLOCK_SLACK_US);
+    (notRefused.get(`${route} ${uuid}`) ?? []).some((entry) => clockOffsetsUs.some((offset) => ts - offset >= entry.sentAt * 1000 - CLOCK_SLACK_US && ts - offset <= entry.answeredAt * 1000 + CLOCK_SLACK_US));
   const refused = (route: Route, uuid: string, ts: Micros) => {
     const refusal = ledger.requests.find((entry) => entry.route === route && entry.uuid === uuid && entry.status === 503);
     return `${route} ${uuid} was stored at ${formatMicros(ts)}, by none of its requests but those answered 503 (${refusal?.answer.slice(0, 100)})`;
@@ -343,11 +349,12 @@ async function dashboard(url: string, until: number): Promise<unknown> {
  * guess answered, and nothing else but initials that got no answer (0 or 1 each); for each uuid exactly its acknowledged followups (plus 0 or 1
  * for each that got no answer); no event stored by a request answered 503 (by its timestamp);
  * (b) on every URL, the 26 symbol dashboards and a range over all time say what the export says.
- * `data` is any interface instance on the same MariaDB.
+ * `data` is any interface instance on the same MariaDB; `clockOffsetsUs`, the offsets the server's
+ * wall clock had from this process's while it stamped events (a test that steps it), default [0].
  */
-export async function expectExact(ledger: Ledger, target: { urls: string[]; data: Pick<DataInterface, 'exportEvents'> }): Promise<void> {
-  const stored = await readExport(target.data);
-  const found = differences(ledger, stored);
+export async function expectExact(ledger: Ledger, target: { urls: string[]; data: Pick<DataInterface, 'exportEvents'>; clockOffsetsUs?: readonly number[] }): Promise<void> {
+  const stored = await readExport(target.data, target.clockOffsetsUs !== undefined);
+  const found = differences(ledger, stored, target.clockOffsetsUs ?? [0]);
   expect.soft(found.slice(0, 20), `the raw export against the ledger: ${found.length} differences (the first 20)`).toEqual([]);
 
   const expected = expectedDashboards(stored);

@@ -46,6 +46,7 @@ export class BatchWriter {
   private readonly lanes = new Set<Promise<void>>();
   /** Lanes still taking batches (a lane leaves the set a moment after it stops taking them). */
   private activeLanes = 0;
+  /** New requests are refused until this instant of the monotonic clock (performance.now()). */
   private pausedUntil = 0;
 
   constructor(db: EventsDb, recovery: Recovery, partition: number, options: BatchWriterOptions) {
@@ -79,7 +80,7 @@ export class BatchWriter {
 
   private enqueue(event: RawEvent): Promise<Outcome> {
     return new Promise((resolve, reject) => {
-      if (Date.now() < this.pausedUntil) {
+      if (performance.now() < this.pausedUntil) {
         reject(new BackendUnavailableError('the event store failed a moment ago'));
       } else if (this.queue.length >= this.options.maxQueue) {
         reject(new BackendUnavailableError(`overloaded: ${this.queue.length} writes already queued`));
@@ -129,12 +130,16 @@ export class BatchWriter {
           this.partition,
           batch.map((request) => request.event),
         );
-        batch.forEach((request, i) => request.resolve(written.outcomes[i] as Outcome));
+        batch.forEach((request, i) => {
+          const outcome = written.outcomes[i] as Outcome | BackendUnavailableError;
+          if (outcome instanceof BackendUnavailableError) request.reject(outcome);
+          else request.resolve(outcome);
+        });
         void this.recovery.project(written);
       } catch (error) {
         // Nothing of the batch was stored (or nobody can say: then no answer is given at all);
         // nothing of the queue behind it either.
-        this.pausedUntil = Date.now() + this.options.pauseAfterFailureMs;
+        this.pausedUntil = performance.now() + this.options.pauseAfterFailureMs;
         for (const request of batch) request.reject(error);
         const refused = BackendUnavailableError.wrap(error, 'the event store (MariaDB)');
         for (const request of this.queue.splice(0)) {

@@ -16,7 +16,7 @@ import type { Connection as CallbackConnection } from 'mysql2';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
-import { beforeDeadline } from './deadline.ts';
+import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { NO_BATCH, type BatchRef } from './rollups.ts';
 
 const SCHEMA = [
@@ -49,10 +49,6 @@ const SCHEMA = [
      committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
      PRIMARY KEY (part, seq)
    ) ENGINE=InnoDB`,
-  // Databases made before batches had tokens: their marks in Redis have none either, so those
-  // partitions are rebuilt once.
-  'ALTER TABLE batches ADD COLUMN IF NOT EXISTS token BIGINT UNSIGNED NOT NULL DEFAULT 0 AFTER seq',
-  'UPDATE batches SET token = 1 + FLOOR(RAND() * 281474976710655) WHERE token = 0',
 ];
 
 /** An event as the rollups see it: the letter and time of the initial it counts for. */
@@ -68,8 +64,11 @@ export interface WrittenBatch {
   batch: BatchRef;
   /** The batch before it in the log (NO_BATCH for the first). */
   previous: BatchRef;
-  /** One per event, in order. */
-  outcomes: (InitialResult | FollowupResult)[];
+  /**
+   * One per event, in order; an error for an initial left out of the batch because another
+   * transaction, not yet committed, holds its uuid (nothing of it was stored: a 503).
+   */
+  outcomes: (InitialResult | FollowupResult | BackendUnavailableError)[];
   counted: CountedEvent[];
 }
 
@@ -94,7 +93,7 @@ export function uuidFromBinary(binary: Buffer): string {
 
 /** Errors after which the same batch may simply be tried again: nothing of it was committed. */
 const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_DUP_ENTRY']);
-const isRetryable = (error: unknown) => RETRYABLE.has((error as { code?: string }).code ?? '');
+const codeOf = (error: unknown) => (error as { code?: string }).code ?? '';
 
 /** How long a request waits, at most, to learn whether a COMMIT that lost its connection happened. */
 const OUTCOME_WAIT_MS = 60_000;
@@ -154,14 +153,19 @@ export class EventsDb {
         multipleStatements: true,
       });
       // MariaDB ends a statement that waits too long (a lock held, a global read lock) by itself,
-      // so the connection stays usable and a transaction that did not COMMIT is rolled back.
-      if (statementSeconds !== undefined) created.on('connection', (c) => {
-          // The event gives the callback connection (whatever the promise wrapper's types say).
-          (c as unknown as CallbackConnection).query(`SET SESSION max_statement_time = ${statementSeconds}`, () => undefined);
-        });
+      // so the connection stays usable and a transaction that did not COMMIT is rolled back. No
+      // lock, a row's or a table's, is waited for longer than that, on any pool.
+      const settings = [`innodb_lock_wait_timeout = ${lockSeconds}`, `lock_wait_timeout = ${lockSeconds}`];
+      if (statementSeconds !== undefined) settings.push(`max_statement_time = ${statementSeconds}`);
+      created.on('connection', (c) => {
+        // The event gives the callback connection (whatever the promise wrapper's types say).
+        (c as unknown as CallbackConnection).query(`SET SESSION ${settings.join(', ')}`, () => undefined);
+      });
       return created;
     };
     const statementSeconds = (options.deadlineMs * 0.75) / 1000;
+    // Whole seconds, as MariaDB takes them.
+    const lockSeconds = Math.max(1, Math.floor(statementSeconds));
     this.writes = pool(4, statementSeconds);
     this.reads = pool(8, statementSeconds);
     this.bulk = pool(4);
@@ -188,11 +192,15 @@ export class EventsDb {
    * seq under a lock on the partition's last batch, store the batch row and the initials, look up
    * every uuid; (2) store the followups and COMMIT. Decides each event's outcome in arrival order.
    *
+   * An initial whose uuid another transaction holds (a writer stalled with it, not yet committed)
+   * is left out, its outcome a 503, rather than holding up the batch: its insert does not wait for
+   * the row's lock; when one fails so, the batch is tried again without the uuids held.
+   *
    * Throws BackendUnavailableError when nothing was committed, CommitOutcomeUnknownError when
    * MariaDB could not tell in time whether the COMMIT happened.
    */
   async writeBatch(part: number, events: RawEvent[]): Promise<WrittenBatch> {
-    const deadline = Date.now() + this.deadlineMs;
+    const deadline = deadlineIn(this.deadlineMs);
     // Batches of a partition take its lock in the order they were given: a batch starts its first
     // round trip once the one before has its lock (then waits at MariaDB for that one's COMMIT).
     const before = this.locking.get(part);
@@ -201,16 +209,22 @@ export class EventsDb {
     this.locking.set(part, lockedHere);
     let connection: PoolConnection;
     let written: { batch: Omit<WrittenBatch, 'outcomes' | 'counted'>; decide: Decision };
+    const held = new Set<string>();
+    let stored = events;
     try {
       if (before) await withinDeadline(before, deadline, 'take the batch before this one');
       for (;;) {
         connection = await connect(this.writes, deadline);
         try {
-          written = await withinDeadline(this.beginBatch(connection, part, events, randomInt(1, 2 ** 48)), deadline, 'store the batch', connection);
+          written = await withinDeadline(this.beginBatch(connection, part, stored, randomInt(1, 2 ** 48)), deadline, 'store the batch', connection);
           break;
         } catch (error) {
           connection.destroy(); // the transaction never committed: MariaDB rolls it back
-          if (!isRetryable(error) || Date.now() >= deadline) throw error;
+          if (!RETRYABLE.has(codeOf(error)) || performance.now() >= deadline) throw error;
+          if (codeOf(error) === 'ER_LOCK_WAIT_TIMEOUT') {
+            for (const uuid of await this.heldElsewhere(stored)) held.add(uuid);
+            stored = events.filter((event) => !(event.type === 'initial' && held.has(event.uuid)));
+          }
         }
       }
     } catch (error) {
@@ -222,7 +236,7 @@ export class EventsDb {
     const { batch, decide } = written;
     // A COMMIT sent with its deadline nearly gone would likely end in doubt: not sending it is a
     // sure 503 (MariaDB rolls the transaction back).
-    if (deadline - Date.now() < this.deadlineMs / 4) {
+    if (deadline - performance.now() < this.deadlineMs / 4) {
       connection.destroy();
       throw new BackendUnavailableError('MariaDB was too slow to commit the batch in time');
     }
@@ -235,7 +249,29 @@ export class EventsDb {
       connection.destroy();
       if (!(await this.wasCommitted(part, batch.batch, error))) throw asUnavailable(error);
     }
-    return { ...batch, outcomes: decide.outcomes, counted: decide.counted };
+    const outcomes = decide.outcomes.values();
+    return {
+      ...batch,
+      outcomes: events.map((event) =>
+        event.type === 'initial' && held.has(event.uuid)
+          ? new BackendUnavailableError(`uuid ${event.uuid} is being recorded by another request that has not finished`)
+          : (outcomes.next().value as InitialResult | FollowupResult),
+      ),
+      counted: decide.counted,
+    };
+  }
+
+  /**
+   * The initials' uuids that a transaction not yet committed has written (another writer's batch
+   * in flight, or stalled): seen by a dirty read and not by a committed one. No lock is taken.
+   */
+  private async heldElsewhere(events: RawEvent[]): Promise<string[]> {
+    const uuids = [...new Set(events.flatMap((event) => (event.type === 'initial' ? [uuidToBinary(event.uuid)] : [])))];
+    if (uuids.length === 0) return [];
+    // SET TRANSACTION sets the next transaction only: the first SELECT.
+    const [, dirty, committed] = await this.read<RowDataPacket[][]>('SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; SELECT uuid FROM initials WHERE uuid IN (?); SELECT uuid FROM initials WHERE uuid IN (?)', [uuids, uuids]);
+    const seen = new Set((committed ?? []).map((row) => uuidFromBinary(row.uuid as Buffer)));
+    return (dirty ?? []).map((row) => uuidFromBinary(row.uuid as Buffer)).filter((uuid) => !seen.has(uuid));
   }
 
   /**
@@ -359,11 +395,14 @@ export class EventsDb {
   /**
    * Round trip (1) of a batch: the next seq under a lock on the partition's last batch (writers
    * sharing a partition take turns), the batch row, the initials, and every uuid of the batch.
+   * READ COMMITTED: the lock is on that row alone, no gap beside it, so a writer stalled inside
+   * its batch holds up no other partition's (an empty one's first batch would go in that gap).
    */
   private async beginBatch(connection: PoolConnection, part: number, events: RawEvent[], token: number) {
     const seq = { toSqlString: () => '@seq' }; // the seq the statements above chose
     const initialRows = events.flatMap((e, pos) => (e.type === 'initial' ? [[uuidToBinary(e.uuid), e.symbol, e.guess, e.ts, part, seq, pos]] : []));
     const statements = [
+      'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
       'START TRANSACTION',
       'SET @prev_seq = 0, @prev_token = 0',
       'SELECT seq, token INTO @prev_seq, @prev_token FROM batches WHERE part = ? ORDER BY seq DESC LIMIT 1 FOR UPDATE',
@@ -372,8 +411,9 @@ export class EventsDb {
     ];
     const params: unknown[] = [part, part, token];
     if (initialRows.length > 0) {
-      // A uuid already recorded (or twice in this batch) keeps its first row.
-      statements.push('INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid');
+      // A uuid already recorded (or twice in this batch) keeps its first row. One that another
+      // transaction holds fails the statement at once (see writeBatch).
+      statements.push('SET STATEMENT innodb_lock_wait_timeout = 0 FOR INSERT INTO initials (uuid, symbol, guess, ts, part, seq, pos) VALUES ? ON DUPLICATE KEY UPDATE uuid = uuid');
       params.push(initialRows);
     }
     statements.push('SELECT @seq AS seq, @prev_seq AS prev_seq, @prev_token AS prev_token');
@@ -391,14 +431,14 @@ export class EventsDb {
    * waits for the transaction, if MariaDB still runs it, to end either way; then the row tells.
    */
   private async wasCommitted(part: number, batch: BatchRef, cause: unknown): Promise<boolean> {
-    const giveUpAt = Date.now() + OUTCOME_WAIT_MS;
+    const giveUpAt = performance.now() + OUTCOME_WAIT_MS;
     for (;;) {
       try {
         const results = await this.read<RowDataPacket[][]>('START TRANSACTION; SELECT token FROM batches WHERE part = ? AND seq = ? LOCK IN SHARE MODE; COMMIT', [part, batch.seq]);
         const row = results[1]?.[0];
         return row !== undefined && Number(row.token) === batch.token;
       } catch {
-        if (Date.now() > giveUpAt) {
+        if (performance.now() > giveUpAt) {
           throw new CommitOutcomeUnknownError(`MariaDB did not say within ${OUTCOME_WAIT_MS / 1000} s whether batch ${part}/${batch.seq} committed`, { cause });
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -408,7 +448,7 @@ export class EventsDb {
 
   /** One statement (or several) on the reads pool, within the deadline. */
   private async read<T>(sql: string, params: unknown[]): Promise<T> {
-    const deadline = Date.now() + this.deadlineMs;
+    const deadline = deadlineIn(this.deadlineMs);
     const connection = await connect(this.reads, deadline);
     try {
       const [rows] = await withinDeadline(connection.query(sql, params), deadline, 'answer', connection);

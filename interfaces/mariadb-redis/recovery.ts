@@ -224,11 +224,11 @@ export class Recovery {
    * lease to expire, then this one goes on.
    */
   private async takeLease(part: number, lease: string, seen: BatchRef | undefined): Promise<boolean> {
-    const giveUpAt = Date.now() + REBUILD_WAIT_MS;
+    const giveUpAt = performance.now() + REBUILD_WAIT_MS;
     for (;;) {
       const taken = await this.rollups.beginRebuild(part, lease, seen);
       if (taken !== 'held') return taken === 'taken';
-      if (Date.now() > giveUpAt) {
+      if (performance.now() > giveUpAt) {
         throw new BackendUnavailableError(`partition ${part} of the rollups is being rebuilt by another process`, { retryAfterSeconds: 5 });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type Result } from 'ioredis';
 import { BackendUnavailableError, isLetter, type Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
-import { beforeDeadline } from './deadline.ts';
+import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { bucketOf } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
 
@@ -260,7 +260,7 @@ export class Rollups {
         };
       }),
     );
-    return beforeDeadline(reads, Date.now() + this.deadlineMs, 'Redis did not answer in time');
+    return beforeDeadline(reads, deadlineIn(this.deadlineMs), 'Redis did not answer in time');
   }
 
   /** The marks of `parts`, by partition (undefined: none). */
@@ -311,7 +311,7 @@ export class Rollups {
   }
 
   async ping(): Promise<void> {
-    await beforeDeadline(this.client.ping(), Date.now() + this.deadlineMs, 'Redis did not answer in time');
+    await beforeDeadline(this.client.ping(), deadlineIn(this.deadlineMs), 'Redis did not answer in time');
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,9 @@
 // every write acknowledged before it is there), and reads the sums and the mark they belong to,
 // atomically, from Redis. A view at the head answers alone; one a few batches behind gets
 // those batches' events from MariaDB added (the answer is exact, the view catches up by itself);
-// one further behind, lost, or holding another log's batches is mended, and the read answers 503.
+// one further behind is caught up by this process, then read again (a writer that cannot reach
+// Redis does not hold up the others' reads); one lost or holding another log's batches is mended,
+// and the read answers 503.
 // Closed buckets' sums come from this process's copy when they are still true (closed-buckets.ts),
 // and a partition whose head did not move since this process read it at its head is answered from
 // that read (at-head.ts).
@@ -13,7 +15,7 @@ import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggreg
 import type { Micros } from '../time.ts';
 import { AtHead } from './at-head.ts';
 import { ClosedBuckets, type ReadPlan } from './closed-buckets.ts';
-import { beforeDeadline } from './deadline.ts';
+import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
@@ -57,7 +59,7 @@ export class View {
    * included; a 503 past the deadline, whichever of its steps was slow.
    */
   sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
-    return beforeDeadline(this.placedSums(hashes), Date.now() + this.deadlineMs, 'the aggregates could not be read in time');
+    return beforeDeadline(this.placedSums(hashes), deadlineIn(this.deadlineMs), 'the aggregates could not be read in time');
   }
 
   private async placedSums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
@@ -82,24 +84,40 @@ export class View {
         const head = heads[part] as BatchRef;
         const known = kept.get(part);
         if (known) return known;
-        const { mark, letters } = (early.get(part) ?? late.get(part)) as PlacedView;
-        const where = await standing(this.db, part, head, mark);
-        if (where === 'current') {
-          // At the head itself (not at a batch applied since the head was read): kept.
-          if ((mark as BatchRef).seq === head.seq) this.atHead.keep(part, head, hashes, letters);
-          return letters;
-        }
-        if (where === 'behind' && head.seq - (mark as BatchRef).seq <= MAX_TAIL_BATCHES) {
-          const tail = await this.tail(part, mark as BatchRef, head, hashes);
-          if (tail) {
-            const atHead = addSums(letters, tail);
-            this.atHead.keep(part, head, hashes, atHead);
-            return atHead;
-          }
-        }
-        return this.refuse(part, where, mark);
+        const placed = await this.place(part, head, (early.get(part) ?? late.get(part)) as PlacedView, hashes);
+        if (placed) return placed;
+        // Far behind: its writer does not project (cut off from Redis, stalled, gone) while it may
+        // go on committing. This process reaches both stores, so it catches the view up (each batch
+        // applies once, whoever applies it), then reads it again, within the read's deadline.
+        await this.recovery.reconcile(part);
+        const again = (await this.readViews([part], hashes)).get(part) as PlacedView;
+        return (await this.place(part, head, again, hashes)) ?? this.refuse(part, 'behind', again.mark);
       }),
     );
+  }
+
+  /**
+   * A partition's sums at `head` from its view: the view itself at the head, or with the few
+   * batches it trails by added from MariaDB; undefined when it trails by more. A view lost or
+   * another log's is a 503 (mended meanwhile).
+   */
+  private async place(part: number, head: BatchRef, { mark, letters }: PlacedView, hashes: string[]): Promise<Map<Letter, LetterSums> | undefined> {
+    const where = await standing(this.db, part, head, mark);
+    if (where === 'current') {
+      // At the head itself (not at a batch applied since the head was read): kept.
+      if ((mark as BatchRef).seq === head.seq) this.atHead.keep(part, head, hashes, letters);
+      return letters;
+    }
+    if (where === 'behind' && head.seq - (mark as BatchRef).seq > MAX_TAIL_BATCHES) return undefined;
+    if (where === 'behind') {
+      const tail = await this.tail(part, mark as BatchRef, head, hashes);
+      if (tail) {
+        const atHead = addSums(letters, tail);
+        this.atHead.keep(part, head, hashes, atHead);
+        return atHead;
+      }
+    }
+    return this.refuse(part, where, mark);
   }
 
   /** Each partition's sums of the hashes; a partition whose kept sums proved stale is read again. */

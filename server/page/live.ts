@@ -109,13 +109,13 @@ export class LiveHub {
     if (frame !== this.#latest) {
       this.#latest = frame;
       this.#broadcast(frame);
-    } else if (Date.now() - this.#lastSentAt >= this.#heartbeatMs) {
+    } else if (performance.now() - this.#lastSentAt >= this.#heartbeatMs) {
       this.#broadcast(HEARTBEAT_FRAME);
     }
   }
 
   #broadcast(frame: string): void {
-    this.#lastSentAt = Date.now();
+    this.#lastSentAt = performance.now();
     for (const res of this.#streams) {
       // A client that does not read would make its buffer grow by a frame per change: skip it
       // until it drains, then give it the latest.

@@ -28,7 +28,7 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 const API_PORT = 5000;
-const REDIS_PORTS = [7001, 7002] as const;
+export const REDIS_PORTS = [7001, 7002] as const;
 const MARIADB_PORT = 3306;
 const DATABASE_LINK = 'dbvip';
 const GALERA_MISSING = 'galera-4 not found: run `bash provision/install.sh` (installs galera-4 and rsync)';

@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOverHttp, expectExact, readClientLedgers } from '../ingest.ts';
-import { startDeployment, type Deployment, type GaleraNode, type RedisNode } from './deployment.ts';
+import { LETTERS, type Letter } from '../../interfaces/contract.ts';
+import { exportOverHttp, expectExact, readClientLedgers, readExport, type Ledger, type Stored } from '../ingest.ts';
+import { REDIS_PORTS, startDeployment, type ApiServer, type Deployment, type GaleraNode, type RedisNode } from './deployment.ts';
 import { removeLeftovers } from './network.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -67,6 +68,75 @@ function client(url: string, ledger: string): Promise<number | null> {
   );
 }
 
+/** A dashboard read while a fault strikes: when it was asked and answered (Date.now()), and what it said per letter. */
+interface DashboardRead {
+  path: string;
+  askedAt: number;
+  answeredAt: number;
+  status: number | null;
+  letters: { symbol: Letter; count: number; followups: number }[];
+}
+
+/** Reads `url`'s dashboards one after the other until `until` (Date.now()): a letter's, then all letters over all time. */
+async function readDashboards(url: string, until: number): Promise<DashboardRead[]> {
+  const reads: DashboardRead[] = [];
+  for (let i = 0; Date.now() < until; i++) {
+    const path = i % 2 === 0 ? `/dashboard/symbol/${LETTERS[(i / 2) % 26]}` : '/dashboard/range/2000-01-01/2100-01-01';
+    const askedAt = Date.now();
+    const response = await fetch(url + path, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+    const body: unknown = response?.ok ? await response.json() : await response?.text();
+    reads.push({ path, askedAt, answeredAt: Date.now(), status: response?.status ?? null, letters: response?.ok ? [body].flat() as DashboardRead['letters'] : [] });
+    await sleep(100);
+  }
+  return reads;
+}
+
+/**
+ * Where a read answered 200 during the load is not exact: each letter must count at least what
+ * was acknowledged before it was asked, and at most what was stored by the time it was answered.
+ */
+function inexactReads(reads: DashboardRead[], ledger: Ledger, stored: Stored): string[] {
+  const SLACK_MS = 5; // the clocks of processes on one machine
+  const sorted = (times: number[]) => times.sort((a, b) => a - b);
+  const atMost = (times: number[], t: number) => {
+    let [lo, hi] = [0, times.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((times[mid] as number) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const perLetter = () => new Map(LETTERS.map((letter) => [letter, [] as number[]]));
+  const [ackedInitials, ackedFollowups, storedInitials, storedFollowups] = [perLetter(), perLetter(), perLetter(), perLetter()];
+  const firstAck = new Map<string, { symbol: Letter; at: number }>();
+  for (const entry of ledger.requests) {
+    if (entry.status !== 200) continue;
+    if (entry.route === 'followup') ackedFollowups.get(entry.symbol)?.push(entry.answeredAt);
+    else if (!firstAck.has(entry.uuid)) firstAck.set(entry.uuid, { symbol: entry.symbol, at: entry.answeredAt });
+  }
+  for (const { symbol, at } of firstAck.values()) ackedInitials.get(symbol)?.push(at);
+  for (const [uuid, initial] of stored.initials) {
+    storedInitials.get(initial.symbol)?.push(initial.ts / 1000);
+    for (const ts of stored.followups.get(uuid) ?? []) storedFollowups.get(initial.symbol)?.push(ts / 1000);
+  }
+  for (const map of [ackedInitials, ackedFollowups, storedInitials, storedFollowups]) for (const times of map.values()) sorted(times);
+  const found: string[] = [];
+  for (const read of reads.filter((r) => r.status === 200)) {
+    for (const { symbol, count, followups } of read.letters) {
+      const bounds = {
+        count: [atMost(ackedInitials.get(symbol) ?? [], read.askedAt - SLACK_MS), atMost(storedInitials.get(symbol) ?? [], read.answeredAt + SLACK_MS)],
+        followups: [atMost(ackedFollowups.get(symbol) ?? [], read.askedAt - SLACK_MS), atMost(storedFollowups.get(symbol) ?? [], read.answeredAt + SLACK_MS)],
+      };
+      for (const [what, value] of [['count', count], ['followups', followups]] as const) {
+        const [lo, hi] = bounds[what] as [number, number];
+        if (value < lo || value > hi) found.push(`${read.path} at ${new Date(read.askedAt).toISOString()}: ${symbol} ${what} ${value}, not within [${lo}, ${hi}] (acknowledged before it was asked, stored by its answer)`);
+      }
+    }
+  }
+  return found;
+}
+
 describe('several hosts: API x3, Redis Cluster 3+3, MariaDB Galera x3', () => {
   it('exact under load with no fault', async () => {
     await underLoad('steady', async () => undefined);
@@ -88,6 +158,22 @@ describe('several hosts: API x3, Redis Cluster 3+3, MariaDB Galera x3', () => {
       await sleep(10_000);
       await host?.linkUp();
     });
+  });
+
+  it('an API host cut off from Redis alone for 15 s: the other hosts\' dashboards stay up, every answer exact', async () => {
+    const [cut, healthy] = deployment.api as [ApiServer, ApiServer];
+    let reads: DashboardRead[] = [];
+    await underLoad('api-cut-off-from-redis', async () => {
+      await cut.host.cutOffFrom(REDIS_PORTS);
+      reads = await readDashboards(healthy.url, Date.now() + 15_000);
+      await cut.host.reconnect();
+    });
+    const ok = reads.filter((read) => read.status === 200).length;
+    const ms = reads.map((read) => read.answeredAt - read.askedAt).sort((x, y) => x - y);
+    console.log(`cut off from Redis: ${healthy.url} answered ${ok} of ${reads.length} dashboard reads 200; ms p50 ${ms[Math.floor(ms.length / 2)]}, max ${ms.at(-1)}`);
+    expect(ok / reads.length, `dashboard reads of ${healthy.url} answered 200 (${ok} of ${reads.length})`).toBeGreaterThanOrEqual(0.99);
+    const stored = await readExport(exportOverHttp(healthy.url, deployment.adminToken));
+    expect(inexactReads(reads, await readClientLedgers(ledgers), stored).slice(0, 20), 'dashboards read during the cut').toEqual([]);
   });
 
   it('a Redis master killed: its replica is promoted', async () => {

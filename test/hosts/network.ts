@@ -92,6 +92,18 @@ export class TestHost {
     await ip('-n', this.ns, 'link', 'set', 'eth0', 'up');
   }
 
+  /** Drops every TCP packet between this host and the given ports of any other (iptables): cut off from one service alone. reconnect() undoes it. */
+  async cutOffFrom(ports: readonly number[]): Promise<void> {
+    const iptables = findBinary(['iptables'], IPTABLES_MISSING);
+    const list = ports.join(',');
+    await this.exec(iptables, ['-A', 'OUTPUT', '-p', 'tcp', '-m', 'multiport', '--dports', list, '-j', 'DROP']);
+    await this.exec(iptables, ['-A', 'INPUT', '-p', 'tcp', '-m', 'multiport', '--sports', list, '-j', 'DROP']);
+  }
+
+  async reconnect(): Promise<void> {
+    await this.exec(findBinary(['iptables'], IPTABLES_MISSING), ['-F']);
+  }
+
   /**
    * A bad link on `device`: `lossPercent` of the TCP packets of local `port` dropped both ways
    * (iptables' statistic match) and what this host sends on it throttled to `rate` (a tbf qdisc,

@@ -72,6 +72,8 @@ export async function startAppServer(env: Record<string, string>, timeoutMs = 30
     exited,
     output: () => output,
     async stop() {
+      // A frozen process (SIGSTOP) handles its SIGTERM once thawed.
+      signalGroup(child, 'SIGCONT');
       child.kill('SIGTERM');
       await exited;
     },
