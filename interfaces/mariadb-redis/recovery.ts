@@ -22,7 +22,7 @@ import { formatMark, NO_BATCH, sameBatch, type BatchRef, type Rollups } from './
 /** Events accumulated before each write to Redis while rebuilding. */
 const REBUILD_CHUNK_EVENTS = 50_000;
 /** Batches read back from MariaDB, and applied, in one step of a reconcile. */
-const RECONCILE_BATCHES = 50;
+const RECONCILE_BATCHES = 500;
 const REBUILD_WAIT_MS = 60_000;
 
 /**
