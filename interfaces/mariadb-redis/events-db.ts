@@ -417,13 +417,17 @@ export class EventsDb {
       params.push(initialRows);
     }
     statements.push('SELECT @seq AS seq, @prev_seq AS prev_seq, @prev_token AS prev_token');
-    statements.push('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)');
-    params.push([...new Set(events.map((e) => e.uuid))].map(uuidToBinary));
+    // A batch left with no event (its only initials were held elsewhere) is still a batch of the log.
+    const uuids = [...new Set(events.map((e) => e.uuid))].map(uuidToBinary);
+    if (uuids.length > 0) {
+      statements.push('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)');
+      params.push(uuids);
+    }
     const [results] = await connection.query<RowDataPacket[][]>(statements.join('; '), params);
-    const log = results.at(-2)?.[0] as RowDataPacket;
+    const log = results.at(uuids.length > 0 ? -2 : -1)?.[0] as RowDataPacket;
     const batch = { seq: Number(log.seq), token };
     const previous = { seq: Number(log.prev_seq), token: Number(log.prev_token) };
-    return { batch: { part, batch, previous }, decide: decide(events, results.at(-1) ?? [], part, batch.seq) };
+    return { batch: { part, batch, previous }, decide: decide(events, uuids.length > 0 ? (results.at(-1) ?? []) : [], part, batch.seq) };
   }
 
   /**
