@@ -60,7 +60,13 @@ describe('parseTimestamp with an offset from UTC', () => {
     expect(utc('2026-10-25T02:59:59.999999+02:00') + 1).toBe(utc('2026-10-25T01:00:00Z'));
   });
 
-  it.each(['2026-11-23+02:00', '2026-11-23T10:00+02:00Z', '2026-11-23T10:00+24:00', '2026-11-23T10:00+02:60', '2026-11-23T10:00+0200', '2026-11-23T10:00 02:00'])(
+  it('reads a + right after the date as the space a form encoder made of it; a + after a time stays an offset', () => {
+    expect(utc('2026-11-23+02:00')).toBe(utc('2026-11-23 02:00'));
+    expect(utc('2026-12-05+07:04:51.5')).toBe(utc('2026-12-05 07:04:51.5'));
+    expect(utc('2026-12-05+07:04:51+02:00')).toBe(utc('2026-12-05T05:04:51Z'));
+  });
+
+  it.each(['2026-11-23++02:00', '2026-11-23T10:00+02:00Z', '2026-11-23T10:00+24:00', '2026-11-23T10:00+02:60', '2026-11-23T10:00+0200', '2026-11-23T10:00 02:00'])(
     'refuses %s',
     (text) => {
       expect(parseTimestamp(text)).toBeUndefined();

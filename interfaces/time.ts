@@ -14,16 +14,17 @@ export function formatMicros(ts: Micros): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
 }
 
-// YYYY-MM-DD, then optionally [ T]HH:MM, :SS and .f{1,6}, then optionally Z (UTC, as no suffix is)
-// or, after a time, an offset ±HH:MM from UTC. A date alone takes no offset: ISO 8601 has none there,
-// and `2026-11-23+10:00` is what a form encoder makes of `2026-11-23 10:00`, which must not pass
-// silently as midnight at +10:00.
+// YYYY-MM-DD, then optionally [ T+]HH:MM, :SS and .f{1,6}, then optionally Z (UTC, as no suffix is)
+// or, after a time, an offset ±HH:MM from UTC. A `+` right after the date is the space as a form
+// encoder writes it (URLSearchParams, urlencode, an HTML form: `2026-11-23+10:00` is
+// `2026-11-23 10:00`): a date alone takes no offset (ISO 8601 has none there), so it can mean
+// nothing else; a `+` after a time is an offset, typed or encoded as %2B.
 const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(?:Z|([+-])(\d{2}):(\d{2}))?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T+](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(?:Z|([+-])(\d{2}):(\d{2}))?$/;
 
 const TIMESTAMP_FORMATS =
   'YYYY-MM-DD, optionally followed by " HH:MM", ":SS" and "." with 1 to 6 fraction digits ' +
-  '("T" may replace the space), then optionally "Z" or, after a time, an offset "+HH:MM" or "-HH:MM"; ' +
+  '("T" or "+" may replace the space), then optionally "Z" or, after a time, an offset "+HH:MM" or "-HH:MM"; ' +
   'without either, UTC';
 
 // The first and last instants held exactly, both accepted, as the error messages state them.

@@ -1,6 +1,7 @@
 // The Express application: routes, validation, errors, logs and metrics over one data interface.
 // It does not own the interface: whoever opened it closes it.
 
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DataInterface } from '../interfaces/contract.ts';
@@ -36,6 +37,8 @@ export interface AppOptions {
 }
 
 const HEALTH_TIMEOUT_MS = 1000;
+/** The API described in OpenAPI 3.1; the HTTP contract suite holds every answer to it. */
+const OPENAPI_FILE = fileURLToPath(new URL('./openapi.json', import.meta.url));
 
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? createLogger({ requests: false });
@@ -52,6 +55,7 @@ export function createApp(options: AppOptions): Express {
     next();
   });
 
+  app.get('/openapi.json', (_req, res) => res.sendFile(OPENAPI_FILE));
   app.get('/healthz', async (_req, res) => {
     const backend = await answers(data, HEALTH_TIMEOUT_MS);
     res.status(backend === true ? 200 : 503).json({

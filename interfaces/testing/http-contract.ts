@@ -3,11 +3,12 @@
 // (`shapesOnly` for the null interface, which stores nothing).
 
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { LETTERS, type DataInterface } from '../contract.ts';
 import { parseTimestamp, type Micros } from '../time.ts';
+import { recordingAnswers, violations, type Answer } from './openapi-answers.ts';
 
 const T0 = parseTimestamp('2017-06-28 19:34:14.486693') as Micros;
 const UUID_A = '0b7e3e2a-6a53-4c39-9f5e-3d1c2a4b5c6d';
@@ -35,6 +36,7 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
     let data: DataInterface;
     let server: Server;
     const h = {} as Harness;
+    let answers: Answer[] = [];
 
     beforeEach(async () => {
       data = await open();
@@ -42,7 +44,8 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
       h.draws = [];
       h.writes = 0;
       const app = createApp({ data: countingWrites(data, h), clock: () => h.now, random: () => h.draws.shift() ?? Math.random() });
-      server = app.listen(0, '127.0.0.1');
+      answers = [];
+      server = createServer(recordingAnswers(app, (answer) => answers.push(answer))).listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       h.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       h.post = (path, init) => fetch(h.url + path, { method: 'POST', ...init });
@@ -57,6 +60,8 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await data.close();
+      // Every answer of the test, whatever it checked itself, is one the OpenAPI document describes.
+      expect(answers.flatMap(violations), 'answers that server/openapi.json does not describe').toEqual([]);
     });
 
     describe('POST /initial', () => {
@@ -229,7 +234,7 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
         ['2017-06-28 19', '2017-06-29', /not a valid date/],
         ['2017-06-28 19:34:14.1234567', '2017-06-29', /not a valid date/],
         ['2017-06-28 19:34:14.', '2017-06-29', /not a valid date/],
-        ['2017-06-28+02:00', '2017-06-29', /not a valid date/],
+        ['2017-06-28T+02:00', '2017-06-29', /not a valid date/],
         ['yesterday', '2017-06-29', /not a valid date/],
         ['1498678454', '2017-06-29', /not a valid date/],
         ['2017-06-29', '2017-06-28', /after upper bound/],
@@ -319,6 +324,19 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
         expect(encoded).toBe(options.shapesOnly ? '' : `${lines.followupA}\n${lines.initialB}\n`);
       });
 
+      it('takes bounds as standard encoders write them (URLSearchParams, an HTML form: + for a space)', async () => {
+        await seedThree();
+        const expected = options.shapesOnly ? '' : `${lines.followupA}\n`;
+        const params = new URLSearchParams({ from: '2017-06-28 19:34:14.486694', to: '2017-06-28 21:35:14.486693+02:00' });
+        expect(params.toString()).toContain('from=2017-06-28+19%3A34%3A14.486694');
+        expect(await (await events(`?${params}`)).text()).toBe(expected);
+        // Form-encoded by hand as application/x-www-form-urlencoded does: space as +, + as %2B.
+        expect(await (await events('?from=2017-06-28+19:34:14.486694&to=2017-06-28+19:35:14.486693%2B00:00')).text()).toBe(expected);
+        // The range's bounds are path segments: encodeURIComponent writes the space as %20, a form + stays a space.
+        const range = (await h.json(`/dashboard/range/2017-06-28+19:34/${encodeURIComponent('2017-06-28 19:35')}`)) as { count: number }[];
+        expect(range[4]?.count).toBe(options.shapesOnly ? 0 : 1);
+      });
+
       it('answers HEAD with the headers of GET and no body', async () => {
         await seedThree();
         const response = await events('?format=csv', { method: 'HEAD' });
@@ -328,7 +346,7 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
 
       it.each([
         ['?from=2017-02-30', /from "2017-02-30" is not a valid date/],
-        ['?to=2017-06-28+10:00', /to "2017-06-28\+10:00" is not a valid date/],
+        ['?to=2017-06-28++10:00', /to "2017-06-28\+\+10:00" is not a valid date/],
         ['?from=2017-06-29&to=2017-06-28', /from 2017-06-29 is after to 2017-06-28/],
         ['?format=xml', /format "xml" is unknown: use ndjson or csv/],
         ['?since=2017-06-28', /unknown parameter "since"/],
