@@ -1,5 +1,7 @@
 // The client as a user runs it, in-process, against the fake server (a test double of the real one).
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -196,5 +198,19 @@ describe('a run', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('stopped: Ctrl-C');
     expect(stdout).toContain(`verified: ${server.initials.size} initials`);
+  });
+});
+
+describe('npm run client in a pipe', () => {
+  it('ends quietly, exit 0, when its reader went away (| head -0)', async () => {
+    const url = await serve();
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'main.ts'), '--url', url, '--requests', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // The reader gone before the summary, the client's only output off a terminal.
+    child.stdout.destroy();
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: expect.stringMatching(/^sending to [^]*\n$/) });
+    expect(stderr).not.toMatch(/EPIPE|Error/);
   });
 });

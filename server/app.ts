@@ -22,8 +22,10 @@ export interface AppOptions {
   clock?: () => Micros;
   /** The model's random source (injectable for tests). */
   random?: Random;
-  /** Request lines at level info; errors at error. Default: errors only. */
+  /** Where errors go (and request lines, with logRequests). */
   logger?: Logger;
+  /** One info line per request (default false). */
+  logRequests?: boolean;
   /** Writes and reads that may wait on the backend at once before the next gets a 503 (default 2048 each). */
   admission?: AdmissionLimits;
   /** Aborted when the server shuts down: the dashboard page's live streams end, so closing need not wait for them. */
@@ -41,9 +43,9 @@ const HEALTH_TIMEOUT_MS = 1000;
 const OPENAPI_FILE = fileURLToPath(new URL('./openapi.json', import.meta.url));
 
 export function createApp(options: AppOptions): Express {
-  const logger = options.logger ?? createLogger({ requests: false });
+  const logger = options.logger ?? createLogger();
   const data = withAdmissionLimit(options.data, options.admission ?? { writes: 2048, reads: 2048 });
-  const observability = createObservability(logger, { cluster: options.clusterMetrics });
+  const observability = createObservability(logger, { cluster: options.clusterMetrics, logRequests: options.logRequests });
 
   const app = express();
   app.disable('x-powered-by');

@@ -129,3 +129,23 @@ describe('npm start and slow clients', () => {
     for (const { socket } of held) socket.destroy();
   });
 });
+
+describe('npm start, its log', () => {
+  it('writes one JSON object a line, each key once, at the level pino means (info for listening, requests and stopping)', async () => {
+    server = await startAppServer({ DATA_INTERFACE: 'null', WORKERS: '2', LOG_REQUESTS: 'true' });
+    expect((await request(`${server.url}/dashboard/symbol/e`)).status).toBe(200);
+    server.signalAll('SIGTERM');
+    await server.exited;
+    const lines = server.output().split('\n').filter(Boolean);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      // JSON.parse keeps the last of two equal keys: written again, the line is shorter.
+      expect(JSON.stringify(parsed), 'a log line with a key twice').toBe(line);
+    }
+    const levels = new Map(lines.map((line) => JSON.parse(line) as { level: number; msg?: string; url?: string }).map((entry) => [entry.msg ?? entry.url, entry.level]));
+    expect(levels.get('listening')).toBe(30);
+    expect(levels.get('/dashboard/symbol/e')).toBe(30);
+    expect(levels.get('shutting down: finishing requests in flight')).toBe(30);
+    expect(levels.get('stopping server processes')).toBe(30);
+  });
+});

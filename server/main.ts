@@ -19,12 +19,13 @@ const RESPAWN_DELAY_MS = 1000;
 const TIMEOUT_CHECK_MS = 1000;
 
 async function serve(config: ServerConfig): Promise<void> {
-  const logger = createLogger({ requests: config.logRequests });
+  const logger = createLogger();
   const data = await openInterface(config.interface);
   const stopping = new AbortController();
   const app = createApp({
     data,
     logger,
+    logRequests: config.logRequests,
     shutdown: stopping.signal,
     adminToken: config.adminToken,
     maxLiveStreams: config.maxLiveStreams,
@@ -39,10 +40,10 @@ async function serve(config: ServerConfig): Promise<void> {
   const inFlight = answersInFlight(server, stopping.signal);
   server.listen(config.port, config.host);
   await once(server, 'listening');
-  logger.warn({ interface: data.name, host: config.host, port: config.port, pid: process.pid }, 'listening');
+  logger.info({ interface: data.name, host: config.host, port: config.port }, 'listening');
 
   const shutdown = async (signal: string) => {
-    logger.warn({ signal }, 'shutting down: finishing requests in flight');
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     const closed = once(server, 'close');
     stopping.abort(); // ends the live dashboard streams, which would hold server.close() until the force
@@ -71,7 +72,7 @@ function answersInFlight(server: Server, stopping: AbortSignal): Set<ServerRespo
 }
 
 function supervise(config: ServerConfig): void {
-  const logger = createLogger({ requests: false });
+  const logger = createLogger();
   let stopping = false;
   aggregateWorkerMetrics();
   for (let i = 0; i < config.workers; i++) cluster.fork();
@@ -80,12 +81,12 @@ function supervise(config: ServerConfig): void {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    logger.error({ pid: worker.process.pid, code, signal }, 'server process died: starting another');
+    logger.error({ worker_pid: worker.process.pid, code, signal }, 'server process died: starting another');
     setTimeout(() => cluster.fork(), RESPAWN_DELAY_MS);
   });
   onFirstStopSignal((signal) => {
     stopping = true;
-    logger.warn({ signal, workers: config.workers }, 'stopping server processes');
+    logger.info({ signal, workers: config.workers }, 'stopping server processes');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
   });
 }

@@ -6,9 +6,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { clusterMetricsOf } from './cluster-metrics.ts';
 import { HttpError } from './errors.ts';
 
-export function createLogger(options: { requests: boolean }): Logger {
+/** JSON lines at pino's levels: info for what a server does (listening, stopping), warn and error for trouble. */
+export function createLogger(): Logger {
   // Asynchronous writes keep logging off the hot path; main flushes on shutdown.
-  return pino({ level: options.requests ? 'info' : 'warn' }, pino.destination({ sync: false }));
+  return pino({ level: 'info' }, pino.destination({ sync: false }));
 }
 
 export interface Observability {
@@ -21,6 +22,8 @@ export interface Observability {
 export interface ObservabilityOptions {
   /** This process is one of a node:cluster's: /metrics answers the sum over all of them. */
   cluster?: boolean;
+  /** One info line per request (default false). */
+  logRequests?: boolean;
 }
 
 export function createObservability(logger: Logger, options: ObservabilityOptions = {}): Observability {
@@ -46,7 +49,7 @@ export function createObservability(logger: Logger, options: ObservabilityOption
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  const logRequests = logger.isLevelEnabled('info');
+  const logRequests = options.logRequests ?? false;
   // The labelled series, made once each: prom-client would hash the labels on every request.
   const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
   const seriesOf = (method: string, route: string, status: number) => {

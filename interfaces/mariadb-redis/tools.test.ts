@@ -27,10 +27,10 @@ afterAll(async () => {
   await Promise.all([mariadb?.stop(), redis?.stop()]);
 });
 
-async function npmRun(script: string): Promise<{ code: number; output: string }> {
+async function npmRun(script: string, ...args: string[]): Promise<{ code: number; output: string }> {
   const env = { ...process.env, MARIADB_URL: mariadb.url, REDIS_URL: redis.url };
   try {
-    const { stdout, stderr } = await promisify(execFile)('npm', ['run', '-s', script], { cwd: ROOT, env });
+    const { stdout, stderr } = await promisify(execFile)('npm', ['run', '-s', script, ...(args.length > 0 ? ['--', ...args] : [])], { cwd: ROOT, env });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -39,6 +39,17 @@ async function npmRun(script: string): Promise<{ code: number; output: string }>
 }
 
 describe('npm run verify and npm run rebuild', () => {
+  it('say what they do with --help (exit 0), and refuse an unknown argument (exit 2)', async () => {
+    for (const script of ['verify', 'rebuild']) {
+      const help = await npmRun(script, '--help');
+      expect(help.code).toBe(0);
+      expect(help.output).toMatch(/^Usage: npm run verify \| npm run rebuild[^]*Exit status 2/);
+    }
+    const wrong = await npmRun('verify', '--fast');
+    expect(wrong.code).toBe(2);
+    expect(wrong.output).toMatch(/unknown arguments: verify --fast/);
+  });
+
   it('verify passes on consistent data, fails naming the difference, and rebuild mends it', async () => {
     let result = await npmRun('verify');
     expect(result.output).toMatch(/verified: \d+ events, \d+ aggregate hashes checked .*no difference/);

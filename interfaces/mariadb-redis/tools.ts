@@ -7,6 +7,7 @@
 //
 // verify only reads; neither claims a writer partition.
 
+import { onClosedPipe } from '../../server/closed-pipe.ts';
 import { interfaceOptionsFrom } from '../../server/config.ts';
 import { systemClock } from '../time.ts';
 import { EventsDb } from './events-db.ts';
@@ -18,17 +19,33 @@ import { verify } from './verify.ts';
 /** Longer than a request's: these are operator commands, not requests. */
 const DEADLINE_MS = 30_000;
 
-const command = process.argv[2];
+const [command, ...rest] = process.argv.slice(2);
+
+const USAGE = `Usage: npm run verify | npm run rebuild
+
+verify   recompute every aggregate from the raw events in MariaDB and compare it with Redis; prints
+         each difference; exit 0 when there is none, 1 when there are (run it while writes are stopped)
+rebuild  recompute every partition's aggregates in Redis from MariaDB (safe while servers run)
+
+Configured as the server is: MARIADB_URL, REDIS_URL, PARTITIONS. Progress on a terminal only.
+Exit status 2: bad arguments, or MariaDB or Redis failed.
+`;
 
 function progress(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
 }
 
 async function main(): Promise<number> {
-  if (command !== 'verify' && command !== 'rebuild') {
-    console.error('usage: tools.ts verify | rebuild   (npm run verify, npm run rebuild)');
+  if (rest.some((arg) => arg === '--help' || arg === '-h') || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if ((command !== 'verify' && command !== 'rebuild') || rest.length > 0) {
+    process.stderr.write(`${USAGE}\n${command === undefined ? 'no command' : `unknown arguments: ${[command, ...rest].join(' ')}`}\n`);
     return 2;
   }
+  // A reader gone (`| head`): nothing left to tell.
+  onClosedPipe(() => process.exit(0));
   const options = interfaceOptionsFrom(process.env);
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
