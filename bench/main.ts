@@ -1,13 +1,15 @@
-// `npm run bench -- [--quick] [--interfaces null,sqlite,mariadb-redis]`: every interface side by side,
-// on this machine, with autocannon. Writes bench/results/ (latest.md, latest.json, machine.json, SVG
-// charts) and prints a line per step. Exits non-zero when the harness fails, a verify fails, or a run
-// got anything but 2xx answers (its figures would not be valid); --quick never judges a speed.
+// `npm run bench`: every interface side by side, on this machine, with autocannon; `--help` for the
+// choices (--quick, and any part: sizes, scenarios, interfaces). The full run writes bench/results/
+// (latest.md, latest.json, machine.json, SVG charts); any other run writes a folder of its own under
+// bench/results/runs/, so the full run's results stay. Prints a line per step. Exits non-zero when the
+// harness fails, a verify fails, or a run got anything but 2xx answers (its figures would not be
+// valid); --quick never judges a speed.
 
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
-import { INTERFACE_NAMES, isInterfaceName, type InterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
+import { INTERFACE_NAMES, type InterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
 import { systemClock } from '../interfaces/time.ts';
 import { formatCount } from './charts.ts';
 import { loadStore } from './load.ts';
@@ -20,6 +22,21 @@ import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startR
 process.env.NODE_ENV = 'production';
 
 const RESULTS_DIR = path.join(import.meta.dirname, 'results');
+const SCENARIO_GROUPS = ['ingest', 'dashboards'] as const;
+type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                  the CI-sized run: seconds per run, N = 10k and 100k; judges no speed
+  --sizes N,N,...          stored events for the dashboards (default 10000,100000,1000000,10000000)
+  --scenarios LIST         ingest, dashboards (default both; dashboards include load, verify, export)
+  --interfaces LIST        ${INTERFACE_NAMES.join(', ')} (default all)
+  -h, --help               show this help
+
+The full run (no option) takes about 55 minutes and writes bench/results/. Any other run writes
+bench/results/runs/<time>-<choices>/ instead, e.g. in minutes:
+  npm run bench -- --sizes 10000,1000000 --scenarios ingest,dashboards --interfaces mariadb-redis
+`;
 
 // --quick caps at 1 s, so that CI also goes through the capped path and stays within minutes.
 const PLANS: Record<'full' | 'quick', Omit<Settings, 'mariadbFlags' | 'redisFlags'>> = {
@@ -50,9 +67,9 @@ class Bench {
 
   private readonly backends: Backends;
   private readonly settings: Settings;
-  private readonly interfaces: InterfaceName[];
+  private readonly interfaces: readonly InterfaceName[];
 
-  constructor(backends: Backends, settings: Settings, interfaces: InterfaceName[]) {
+  constructor(backends: Backends, settings: Settings, interfaces: readonly InterfaceName[]) {
     this.backends = backends;
     this.settings = settings;
     this.interfaces = interfaces;
@@ -242,16 +259,17 @@ class Bench {
 }
 
 /** What a run must have produced for its results to stand; also --quick's assertions. */
-function harnessProblems(rows: readonly Row[], interfaces: InterfaceName[], sizes: number[]): string[] {
+function harnessProblems(rows: readonly Row[], { interfaces, scenarios, sizes }: Choices): string[] {
   const problems: string[] = [];
-  for (const kind of REFERENCES) {
+  const ingest = scenarios.includes('ingest');
+  for (const kind of ingest ? REFERENCES : []) {
     if (!rows.some((r) => r.interface === `bare ${kind}` && (r.rps ?? 0) > 0)) problems.push(`no bare ${kind} reference result`);
   }
   for (const name of interfaces) {
-    for (const scenario of INGEST_SCENARIOS) {
+    for (const scenario of ingest ? INGEST_SCENARIOS : []) {
       if (!rows.some((r) => r.interface === name && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no ${name} ${scenario} result`);
     }
-    for (const n of sizes) {
+    for (const n of scenarios.includes('dashboards') ? sizes : []) {
       for (const scenario of DASHBOARD_SCENARIOS) {
         if (!rows.some((r) => r.interface === name && r.scenario === scenario && r.events === n && ((r.rps ?? 0) > 0 || r.note?.startsWith('capped')))) {
           problems.push(`no ${name} ${scenario} result at ${formatCount(n)}`);
@@ -284,24 +302,67 @@ async function versions(backends: Backends): Promise<{ mariadb: string | null; r
   return { mariadb, redis };
 }
 
-function parseCli(): { mode: 'full' | 'quick'; interfaces: InterfaceName[] } {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, interfaces: { type: 'string', default: INTERFACE_NAMES.join(',') } } });
-  const interfaces = values.interfaces.split(',').filter(Boolean);
-  const unknown = interfaces.filter((name) => !isInterfaceName(name));
-  if (unknown.length > 0) throw new Error(`--interfaces: unknown ${unknown.join(', ')}; use a comma-separated list of ${INTERFACE_NAMES.join(', ')}`);
-  return { mode: values.quick ? 'quick' : 'full', interfaces: interfaces as InterfaceName[] };
+/** What to run: the plan, and the parts of it chosen. */
+interface Choices {
+  mode: 'full' | 'quick';
+  interfaces: readonly InterfaceName[];
+  scenarios: readonly ScenarioGroup[];
+  sizes: number[];
+  /** The whole full run: its results are the committed ones. */
+  whole: boolean;
+}
+
+/** A comma-separated list of `allowed` values; every one, in `allowed`'s order, when not given. */
+function listOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {
+  if (text === undefined) return [...allowed];
+  const given = text.split(',').filter(Boolean);
+  const unknown = given.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (given.length === 0 || unknown.length > 0) throw new UsageError(`${flag} "${text}": use a comma-separated list of ${allowed.join(', ')}`);
+  return allowed.filter((item) => given.includes(item));
+}
+
+class UsageError extends Error {}
+
+function parseCli(args: string[]): Choices | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { quick: { type: 'boolean', default: false }, interfaces: { type: 'string' }, scenarios: { type: 'string' }, sizes: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const mode = values.quick ? 'quick' : 'full';
+  const sizes = values.sizes === undefined ? PLANS[mode].sizes : values.sizes.split(',').map(Number);
+  if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new UsageError(`--sizes "${values.sizes}": use a comma-separated list of whole numbers above 0`);
+  return {
+    mode,
+    interfaces: listOf('--interfaces', values.interfaces, INTERFACE_NAMES),
+    scenarios: listOf('--scenarios', values.scenarios, SCENARIO_GROUPS),
+    sizes,
+    whole: mode === 'full' && values.interfaces === undefined && values.scenarios === undefined && values.sizes === undefined,
+  };
 }
 
 async function main(): Promise<number> {
-  const { mode, interfaces } = parseCli();
+  const args = process.argv.slice(2);
+  const choices = parseCli(args);
+  if (choices === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const { mode, interfaces, scenarios } = choices;
   const settings: Settings = {
     ...PLANS[mode],
+    sizes: choices.sizes,
     mariadbFlags: `innodb_buffer_pool_size=${MARIADB_SETTINGS.innodbBufferPoolSize}, ${MARIADB_SETTINGS.extraArgs.map((a) => a.replace(/^--/, '').replace(/-/g, '_')).join(', ')}, no binary log (the test server's defaults otherwise)`,
     redisFlags: 'redis-server defaults without persistence (no AOF, no RDB snapshots), as the test servers run it: lost rollups are rebuilt from MariaDB',
   };
   const started = new Date();
   const loadStart = os.loadavg();
-  log(`bench (${mode}): ${interfaces.join(', ')}; N = ${settings.sizes.map(formatCount).join(', ')}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  log(`bench (${mode}): ${scenarios.join(', ')} of ${interfaces.join(', ')}; N = ${settings.sizes.map(formatCount).join(', ')}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
   const backends = await startBackends(interfaces.includes('mariadb-redis'));
   const bench = new Bench(backends, settings, interfaces);
   const problems: string[] = [];
@@ -310,6 +371,7 @@ async function main(): Promise<number> {
     log(`backends up${backends.mariadb ? `: MariaDB ${backends.mariadb.url}, Redis ${backends.redis?.url}` : ''}`);
     machine = {
       mode,
+      command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
       started_at: started.toISOString(),
       finished_at: '',
       cpus: os.cpus().length,
@@ -321,18 +383,21 @@ async function main(): Promise<number> {
       load_average_start: loadStart,
       load_average_end: [],
     };
-    await bench.ingest();
-    for (const n of settings.sizes) await bench.dashboards(n);
+    if (scenarios.includes('ingest')) await bench.ingest();
+    if (scenarios.includes('dashboards')) for (const n of settings.sizes) await bench.dashboards(n);
   } catch (error) {
     problems.push(`the harness failed: ${(error as Error).stack ?? error}`);
   } finally {
     await backends.stop();
   }
-  problems.push(...harnessProblems(bench.rows, interfaces, settings.sizes));
+  problems.push(...harnessProblems(bench.rows, choices));
   if (machine) {
     machine.finished_at = new Date().toISOString();
     machine.load_average_end = os.loadavg();
-    const files = await writeResults(RESULTS_DIR, bench.rows, machine, settings);
+    // Only the whole full run replaces the committed results; any other run keeps its own.
+    const choice = [mode, ...(choices.whole ? [] : [scenarios.join('+'), interfaces.join('+'), settings.sizes.map(formatCount).join('+')])].join('-');
+    const dir = choices.whole ? RESULTS_DIR : path.join(RESULTS_DIR, 'runs', `${started.toISOString().replace(/[:.]/g, '-')}-${choice}`);
+    const files = await writeResults(dir, bench.rows, machine, settings);
     log(`wrote ${files.map((file) => path.relative(process.cwd(), file)).join(', ')}`);
   }
   for (const problem of problems) console.error(`bench: ${problem}`);
@@ -343,7 +408,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`bench: ${(error as Error).message}`);
+    console.error(`bench: ${(error as Error).message}${error instanceof UsageError ? '\nrun with --help for the choices' : ''}`);
     process.exit(2);
   },
 );

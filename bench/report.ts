@@ -52,6 +52,8 @@ export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_m
 
 export interface Machine {
   mode: 'full' | 'quick';
+  /** The command as it was run, e.g. `npm run bench -- --quick`. */
+  command: string;
   started_at: string;
   finished_at: string;
   cpus: number;
@@ -182,7 +184,7 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
   out.push(
     '# Benchmark results',
     '',
-    `\`npm run bench${machine.mode === 'quick' ? ' -- --quick' : ''}\` (${machine.mode} run), ${machine.started_at} to ${machine.finished_at}. ` +
+    `\`${machine.command}\` (${machine.mode} run), ${machine.started_at} to ${machine.finished_at}. ` +
       `Machine: ${machine.cpus} cores (${machine.cpu_model}), ${machine.memory_gb} GB, ${machine.os}, Node ${machine.node}, ` +
       `MariaDB ${machine.mariadb ?? '–'}, Redis ${machine.redis ?? '–'}; load average at start ${machine.load_average_start.map((l) => l.toFixed(2)).join(' ')}, ` +
       `at the end ${machine.load_average_end.map((l) => l.toFixed(2)).join(' ')}. ` +
