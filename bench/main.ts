@@ -50,7 +50,7 @@ function log(message: string): void {
   console.log(`[${String(Math.floor(seconds / 60)).padStart(3)}:${(seconds % 60).toFixed(1).padStart(4, '0')}] ${message}`);
 }
 
-const REFERENCES: readonly ReferenceKind[] = ['node-http', 'express'];
+const REFERENCES = ['node-http', 'express'] as const satisfies readonly ReferenceKind[];
 
 /** Microseconds of CPU per request of each process, and of all together. */
 function cpuPerRequest(cores: Record<string, number>, rps: number): Record<string, number> {
@@ -78,7 +78,8 @@ class Bench {
   /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
   private async run(server: AppServer, name: Row['interface'], scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
     const rss = sampleRss(server.pid);
-    const cpu = sampleCpu({ server: server.pid, ...(name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : {}) });
+    const stores = name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid } : {};
+    const cpu = sampleCpu({ server: server.pid, ...stores });
     let rssMb = 0;
     let cores: Record<string, number> = {};
     const result = await measureApart(server.url, scenario, { seconds, connections, timeoutSeconds }).finally(() => {
@@ -120,6 +121,20 @@ class Bench {
         await server.stop();
       }
     }
+    if (this.backends.mariadb) {
+      log('ingest: the durable floor (node:http, group commit into MariaDB)');
+      const store = await freshStore(this.backends, 'mariadb-redis', 'floor');
+      try {
+        const server = await startReference(this.backends, 'durable-floor', store);
+        try {
+          await measureAll(server, 'durable floor', runs);
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        await dropStore(this.backends, store);
+      }
+    }
     for (const name of this.interfaces) {
       log(`ingest: ${name}`);
       const store = await freshStore(this.backends, name, 'ingest');
@@ -140,12 +155,15 @@ class Bench {
         await dropStore(this.backends, store);
       }
     }
-    const rps = (name: Row['interface'], row: Row) => this.rows.find((r) => r.interface === name && r.scenario === row.scenario && r.connections === row.connections)?.rps;
+    const same = (name: Row['interface'], row: Row) => this.rows.find((r) => r.interface === name && r.scenario === row.scenario && r.connections === row.connections);
     for (const row of this.rows) {
-      const ceiling = rps('null', row);
-      const express = rps('bare express', row);
+      const [ceiling, express, floor] = [same('null', row)?.rps, same('bare express', row)?.rps, same('durable floor', row)];
       if (ceiling) row.ratio_to_null = row.rps! / ceiling;
       if (express) row.ratio_to_express = row.rps! / express;
+      if (floor?.rps && row.interface === 'mariadb-redis') {
+        row.ratio_to_floor = row.rps! / floor.rps;
+        if (floor.cpu_us_per_request?.all && row.cpu_us_per_request?.all) row.cpu_ratio_to_floor = row.cpu_us_per_request.all / floor.cpu_us_per_request.all;
+      }
     }
   }
 
@@ -265,6 +283,7 @@ function harnessProblems(rows: readonly Row[], { interfaces, scenarios, sizes }:
   for (const kind of ingest ? REFERENCES : []) {
     if (!rows.some((r) => r.interface === `bare ${kind}` && (r.rps ?? 0) > 0)) problems.push(`no bare ${kind} reference result`);
   }
+  if (ingest && interfaces.includes('mariadb-redis') && !rows.some((r) => r.interface === 'durable floor' && (r.rps ?? 0) > 0)) problems.push('no durable floor result');
   for (const name of interfaces) {
     for (const scenario of ingest ? INGEST_SCENARIOS : []) {
       if (!rows.some((r) => r.interface === name && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no ${name} ${scenario} result`);

@@ -9,7 +9,7 @@ import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, type Measurement, type Scenario 
 
 export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_ms'>> {
   /** An interface's server, or a reference server (bench/reference-server.ts). */
-  interface: InterfaceName | 'bare node-http' | 'bare express';
+  interface: InterfaceName | 'bare node-http' | 'bare express' | 'durable floor';
   scenario: Scenario | 'load' | 'export';
   /** Events stored when the run started; for a load row, the events loaded. */
   events: number;
@@ -26,6 +26,10 @@ export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_m
   ratio_to_null?: number;
   /** ingest: rps / the bare Express route's rps at the same connections. */
   ratio_to_express?: number;
+  /** ingest and mix: rps / the durable floor's rps in the same scenario and connections. */
+  ratio_to_floor?: number;
+  /** ingest and mix: CPU µs per request of all processes / the durable floor's (server + MariaDB). */
+  cpu_ratio_to_floor?: number;
   /** Dashboards: one request alone before the run; null when it took longer than the cap. */
   probe_ms?: number | null;
   connections?: number;
@@ -139,6 +143,11 @@ export function checkTargets(rows: readonly Row[], settings: Pick<Settings, 'siz
     check(`${row?.scenario ?? 'ingest'}: peak server RSS, ${first} connections`, '≤ 250 MB', row?.rss_mb, 250, 'MB');
   }
   check(`ingest: CPU per event, server + MariaDB + Redis, ${most} connections`, '≤ 70 µs', cpuAll(find(rows, 'mariadb-redis', 'ingest', 0, most)), 70, 'µs');
+  for (const connections of ingestConnections) {
+    const row = find(rows, 'mariadb-redis', 'ingest', 0, connections);
+    check(`ingest vs the durable floor, ${connections} connections`, '≥ 0.8 ×', row?.ratio_to_floor, 0.8, '×', true);
+    check(`ingest: CPU per event vs the durable floor's, ${connections} connections`, '≤ 1.25 ×', row?.cpu_ratio_to_floor, 1.25, '×');
+  }
   const symbol = find(rows, 'mariadb-redis', 'symbol', largest);
   const symbolSmall = find(rows, 'mariadb-redis', 'symbol', Math.min(...sizes));
   check(`symbol p99 ${atLargest}`, '≤ 5 ms at 10M', symbol?.p99_ms, 5, 'ms', false, at10M);
@@ -197,15 +206,16 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '## Headline',
     '',
     `Ingest (${settings.ingestSeconds} s per run): POST /initial at ${settings.ingestConnections.join(' and ')} connections, the client mix at ${settings.ingestConnections[0]}; ` +
-      'requests per second, p50 / p99 latency (ms), ratio to `null` and to a bare Express route in the same run and connections, CPU microseconds per request ' +
+      'requests per second, p50 / p99 latency (ms), ratio to `null`, to a bare Express route and to the durable floor (node:http and group commit into the same MariaDB: ' +
+      'what any durable ingest pays) in the same run and connections, CPU microseconds per request and its ratio to the floor\'s ' +
       '(all processes: server, and for mariadb-redis MariaDB and Redis; the load generator is a process of its own, not counted), peak server RSS.',
     '',
     table(
-      ['server', 'scenario', 'connections', 'rps', 'p50 / p99', '× null', '× bare Express', 'CPU µs per request', 'peak RSS (MB)'],
+      ['server', 'scenario', 'connections', 'rps', 'p50 / p99', '× null', '× bare Express', '× durable floor', 'CPU µs per request', 'CPU × floor', 'peak RSS (MB)'],
       rows
         .filter((r) => (INGEST_SCENARIOS as readonly string[]).includes(r.scenario))
         .map((r) => [
-          `\`${r.interface}\``, r.scenario, `${r.connections ?? '–'}`, fmt(r.rps), latency(r), fmt(r.ratio_to_null), fmt(r.ratio_to_express), cpuCell(r), fmt(r.rss_mb),
+          `\`${r.interface}\``, r.scenario, `${r.connections ?? '–'}`, fmt(r.rps), latency(r), fmt(r.ratio_to_null), fmt(r.ratio_to_express), fmt(r.ratio_to_floor), cpuCell(r), fmt(r.cpu_ratio_to_floor), fmt(r.rss_mb),
         ]),
     ),
     '',

@@ -118,13 +118,15 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
   ]);
 }
 
-export type ReferenceKind = 'node-http' | 'express';
+export type ReferenceKind = 'node-http' | 'express' | 'durable-floor';
 
 /** A reference server (bench/reference-server.ts), with the Node flags of `npm start`. */
-export async function startReference(backends: Backends, kind: ReferenceKind): Promise<AppServer> {
+/** A reference server (bench/reference-server.ts); the durable floor writes to `store`'s MariaDB database. */
+export async function startReference(backends: Backends, kind: ReferenceKind, store?: InterfaceOptions): Promise<AppServer> {
   const port = await freePort();
   const flags = START_ARGS.filter((arg) => arg.startsWith('--'));
-  return startProcess(backends, `${kind} reference server`, port, [...flags, path.join(ROOT, 'bench', 'reference-server.ts'), kind, String(port)]);
+  const database = store?.name === 'mariadb-redis' ? [store.mariadbUrl] : [];
+  return startProcess(backends, `${kind} reference server`, port, [...flags, path.join(ROOT, 'bench', 'reference-server.ts'), kind, String(port), ...database]);
 }
 
 async function startProcess(backends: Backends, name: string, port: number, args: string[]): Promise<AppServer> {

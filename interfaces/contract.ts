@@ -57,6 +57,13 @@ export interface ExportRange {
   to?: Micros;
 }
 
+/** A backend's own measure, reported as it happens (for /metrics). */
+export type BackendMetric =
+  /** A write batch committed: its events, and the time its transaction took. */
+  | { kind: 'batch'; events: number; commitSeconds: number }
+  /** How many batches the aggregates trail the raw events by, all partitions together, as last seen. */
+  | { kind: 'view-trail'; batches: number };
+
 export interface DataInterface {
   readonly name: string;
   recordInitial(event: Omit<InitialEvent, 'type'>): Promise<InitialResult>;
@@ -71,6 +78,8 @@ export interface DataInterface {
   /** Resolves when the backend answers; rejects (BackendUnavailableError) when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Calls `listener` with each of the backend's own measures; an interface that has none leaves it out. */
+  onMetric?(listener: (metric: BackendMetric) => void): void;
 }
 
 /**

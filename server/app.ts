@@ -45,7 +45,7 @@ const OPENAPI_FILE = fileURLToPath(new URL('./openapi.json', import.meta.url));
 export function createApp(options: AppOptions): Express {
   const logger = options.logger ?? createLogger();
   const data = withAdmissionLimit(options.data, options.admission ?? { writes: 2048, reads: 2048 });
-  const observability = createObservability(logger, { cluster: options.clusterMetrics, logRequests: options.logRequests });
+  const observability = createObservability(logger, { cluster: options.clusterMetrics, logRequests: options.logRequests, data: options.data });
 
   const app = express();
   app.disable('x-powered-by');

@@ -3,6 +3,7 @@
 import type { RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataInterface } from '../interfaces/contract.ts';
 import { clusterMetricsOf } from './cluster-metrics.ts';
 import { HttpError } from './errors.ts';
 
@@ -20,6 +21,8 @@ export interface Observability {
 }
 
 export interface ObservabilityOptions {
+  /** The backend whose own measures (BackendMetric) /metrics reports too, if it has any. */
+  data?: DataInterface;
   /** This process is one of a node:cluster's: /metrics answers the sum over all of them. */
   cluster?: boolean;
   /** One info line per request (default false). */
@@ -49,6 +52,7 @@ export function createObservability(logger: Logger, options: ObservabilityOption
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
+  if (options.data?.onMetric) backendMetrics(options.data, registry);
   const logRequests = options.logRequests ?? false;
   // The labelled series, made once each: prom-client would hash the labels on every request.
   const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
@@ -88,4 +92,32 @@ export function createObservability(logger: Logger, options: ObservabilityOption
   };
 
   return { track, metrics };
+}
+
+/** The backend's write batches (size, commit time) and how far its aggregates trail its raw events. */
+function backendMetrics(data: DataInterface, registry: Registry): void {
+  const events = new Histogram({
+    name: 'backend_batch_events',
+    help: 'Events per committed write batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+    registers: [registry],
+  });
+  const commit = new Histogram({
+    name: 'backend_batch_commit_seconds',
+    help: 'Time a write batch took to commit, its transaction whole',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const trail = new Gauge({
+    name: 'backend_view_trail_batches',
+    help: 'Batches the aggregates trail the raw events by, all partitions together, at the last sweep',
+    // Every server process sees the same log: the largest, not the sum.
+    aggregator: 'max',
+    registers: [registry],
+  });
+  data.onMetric?.((metric) => {
+    if (metric.kind === 'view-trail') return void trail.set(metric.batches);
+    events.observe(metric.events);
+    commit.observe(metric.commitSeconds);
+  });
 }

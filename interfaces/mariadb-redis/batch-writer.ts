@@ -39,6 +39,8 @@ interface Request {
 
 export class BatchWriter {
   readonly partition: number;
+  /** Told of each batch committed: its events, and the seconds its transaction took. */
+  onCommitted: ((events: number, seconds: number) => void) | undefined;
   private readonly db: EventsDb;
   private readonly recovery: Recovery;
   private readonly options: BatchWriterOptions;
@@ -126,10 +128,12 @@ export class BatchWriter {
       const batch = this.takeBatch();
       if (batch.length === 0) continue;
       try {
+        const started = performance.now();
         const written = await this.db.writeBatch(
           this.partition,
           batch.map((request) => request.event),
         );
+        this.onCommitted?.(batch.length, (performance.now() - started) / 1000);
         batch.forEach((request, i) => {
           const outcome = written.outcomes[i] as Outcome | BackendUnavailableError;
           if (outcome instanceof BackendUnavailableError) request.reject(outcome);

@@ -2,7 +2,7 @@
 // aggregate precomputed in Redis (a view of that log that a read never trusts past what it can
 // prove). See docs/mariadb-redis.md for the design and its guarantees.
 
-import { BackendUnavailableError, LETTERS, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
+import { BackendUnavailableError, LETTERS, type BackendMetric, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
 import { MAX_PARTITIONS } from '../index.ts';
 import { systemClock, type Micros } from '../time.ts';
 import { BatchWriter } from './batch-writer.ts';
@@ -49,6 +49,7 @@ export class MariadbRedisInterface implements DataInterface {
   private readonly view: View;
   private readonly sweeper: NodeJS.Timeout;
   private readonly claim: WriterClaim | undefined;
+  private readonly metricListeners: ((metric: BackendMetric) => void)[] = [];
 
   private constructor(db: EventsDb, rollups: Rollups, writer: BatchWriter, claim: WriterClaim | undefined, recovery: Recovery, now: () => Micros, deadlineMs: number) {
     this.db = db;
@@ -58,6 +59,8 @@ export class MariadbRedisInterface implements DataInterface {
     this.recovery = recovery;
     this.now = now;
     this.view = new View(db, rollups, recovery, now, deadlineMs);
+    writer.onCommitted = (events, commitSeconds) => this.report({ kind: 'batch', events, commitSeconds });
+    recovery.onTrail = (batches) => this.report({ kind: 'view-trail', batches });
     let sweeping = false;
     this.sweeper = setInterval(() => {
       if (sweeping) return;
@@ -98,6 +101,14 @@ export class MariadbRedisInterface implements DataInterface {
       await db.close();
       throw error;
     }
+  }
+
+  onMetric(listener: (metric: BackendMetric) => void): void {
+    this.metricListeners.push(listener);
+  }
+
+  private report(metric: BackendMetric): void {
+    for (const listener of this.metricListeners) listener(metric);
   }
 
   get partition(): number {

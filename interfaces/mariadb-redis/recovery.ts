@@ -69,6 +69,9 @@ export class Recovery {
   /** Each partition's mark at the last sweep that found it behind: still there at the next, it is stuck. */
   private readonly behindAt = new Map<number, string>();
 
+  /** Told at each sweep how many batches the view trails the log by, all partitions together. */
+  onTrail: ((batches: number) => void) | undefined;
+
   /** `partitions`: the deployment's (see MariadbRedisOptions); the sweep covers those and every other the log has. */
   constructor(db: EventsDb, rollups: Rollups, now: () => Micros, partitions: number) {
     this.db = db;
@@ -121,6 +124,7 @@ export class Recovery {
     const parts = only ?? covered(this.partitions, heads);
     const unread = parts.filter((part) => !marks.has(part));
     if (unread.length > 0) for (const [part, mark] of await this.rollups.marks(unread)) marks.set(part, mark);
+    this.onTrail?.(parts.reduce((sum, part) => sum + Math.max(0, (heads[part] ?? NO_BATCH).seq - (marks.get(part)?.seq ?? 0)), 0));
     await Promise.all(
       parts.map(async (part) => {
         const mark = marks.get(part);

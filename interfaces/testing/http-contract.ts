@@ -409,6 +409,14 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
         const text = await (await fetch(`${h.url}/metrics`)).text();
         expect(text).toMatch(/http_requests_total\{method="POST",route="\/initial",status="200"\} 1/);
         expect(text).toMatch(/http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/initial"\}/);
+        // A backend with measures of its own reports them: mariadb-redis its batches and its view's trail.
+        if (data.onMetric) {
+          expect(text).toMatch(/^backend_batch_events_count 1$/m);
+          expect(text).toMatch(/^backend_batch_commit_seconds_bucket\{le="\+Inf"\} 1$/m);
+          expect(text).toMatch(/^backend_view_trail_batches \d+$/m);
+        } else {
+          expect(text).not.toMatch(/backend_/);
+        }
       });
     });
   });
@@ -432,6 +440,7 @@ function countingWrites(data: DataInterface, h: Harness): DataInterface {
     exportEvents: (range) => data.exportEvents(range),
     ping: () => data.ping(),
     close: () => data.close(),
+    ...(data.onMetric ? { onMetric: data.onMetric.bind(data) } : {}),
   };
 }
 
