@@ -1,7 +1,7 @@
 // The result charts as plain SVG (no chart library): ingest requests per second per interface, and
 // dashboard p99 latency against stored events on log-log axes, a panel per scenario.
 
-import type { Row } from './report.ts';
+import type { Row } from './rows.ts';
 import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS } from './scenarios.ts';
 
 const COLORS: Record<string, string> = { 'bare node-http': '#d0d0d0', 'bare express': '#bdbdbd', null: '#9e9e9e', sqlite: '#e07b39', 'mariadb-redis': '#2f6db3', ingest: '#2f6db3', mix: '#7fb0e0' };

@@ -5,7 +5,7 @@
 import { isVowel, shouldFollowUp } from '../client/judge.ts';
 import { englishLetters } from '../client/letters.ts';
 import { requestRandom, uuid4 } from '../client/random.ts';
-import type { RawEvent } from '../interfaces/contract.ts';
+import type { DataInterface, RawEvent } from '../interfaces/contract.ts';
 import type { InterfaceOptions } from '../interfaces/index.ts';
 import type { Micros } from '../interfaces/time.ts';
 import { createGuesser } from '../server/model.ts';
@@ -63,10 +63,7 @@ export function* eventChunks(n: number, end: Micros, seed: string, chunkSize: nu
   if (chunk.length > 0) yield chunk;
 }
 
-interface BulkTarget {
-  loadEvents(events: RawEvent[]): Promise<void>;
-  close(): Promise<void>;
-}
+type BulkTarget = Pick<DataInterface, 'loadEvents' | 'close'>;
 
 /** The interface's bulk path, opened directly (no server). */
 async function openBulk(options: InterfaceOptions): Promise<BulkTarget> {

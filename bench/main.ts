@@ -13,7 +13,8 @@ import { INTERFACE_NAMES, type InterfaceName, type InterfaceOptions } from '../i
 import { systemClock } from '../interfaces/time.ts';
 import { formatCount } from './charts.ts';
 import { loadStore } from './load.ts';
-import { formatCores, writeResults, type Machine, type Row, type Settings } from './report.ts';
+import { formatCores, writeResults, type Machine, type Settings } from './report.ts';
+import type { Row } from './rows.ts';
 import { MB, mariadbDataBytes, redisUsedMemory, sampleCpu, sampleRss, sqliteFileBytes } from './resources.ts';
 import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS, measureApart, probe, type DashboardScenario, type Scenario } from './scenarios.ts';
 import { dropStore, freshStore, MARIADB_SETTINGS, runTool, startBackends, startReference, startServer, type AppServer, type Backends, type ReferenceKind } from './servers.ts';

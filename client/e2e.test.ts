@@ -39,6 +39,7 @@ function losingEveryTenthInitial(backend: DataInterface): DataInterface {
     symbolAggregates: () => backend.symbolAggregates(),
     rangeAggregates: (lower, upper) => backend.rangeAggregates(lower, upper),
     exportEvents: (range) => backend.exportEvents(range),
+    loadEvents: (events) => backend.loadEvents(events),
     ping: () => backend.ping(),
     close: () => backend.close(),
   };

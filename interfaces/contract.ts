@@ -75,6 +75,12 @@ export interface DataInterface {
   rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]>;
   /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */
   exportEvents(range?: ExportRange): AsyncIterable<RawEvent>;
+  /**
+   * The bulk path (loaders, benchmarks, large tests): `events`, in time order and each initial before
+   * its followups, stored with the rows and aggregates the record calls would give, in as few
+   * transactions as the store allows. It expects what the record calls would accept and reports no outcomes.
+   */
+  loadEvents(events: RawEvent[]): Promise<void>;
   /** Resolves when the backend answers; rejects (BackendUnavailableError) when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

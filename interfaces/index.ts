@@ -17,12 +17,9 @@ export interface InterfaceOptions {
   redisUrl: string;
   /** mariadb-redis: no request waits on MariaDB or Redis longer (ms); then a 503. */
   deadlineMs: number;
-  /** mariadb-redis: how many partitions writers claim (default 8, at most MAX_PARTITIONS); at least the deployment's writing processes. */
+  /** mariadb-redis: how many partitions writers claim (default 8, at most 256: mariadb-redis/partitions.ts); at least the deployment's writing processes. */
   partitions?: number;
 }
-
-/** mariadb-redis: partition numbers are a TINYINT UNSIGNED in MariaDB. */
-export const MAX_PARTITIONS = 256;
 
 export function isInterfaceName(value: string): value is InterfaceName {
   return (INTERFACE_NAMES as readonly string[]).includes(value);

@@ -29,6 +29,8 @@ export class NullInterface implements DataInterface {
 
   async *exportEvents(): AsyncIterable<RawEvent> {}
 
+  async loadEvents(): Promise<void> {}
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}

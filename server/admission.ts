@@ -22,6 +22,7 @@ export function withAdmissionLimit(data: DataInterface, limits: AdmissionLimits)
     symbolAggregates: admitRead(data.symbolAggregates.bind(data)),
     rangeAggregates: admitRead(data.rangeAggregates.bind(data)),
     exportEvents: data.exportEvents.bind(data),
+    loadEvents: admitWrite(data.loadEvents.bind(data)),
     ping: data.ping.bind(data),
     close: data.close.bind(data),
   };

@@ -4,7 +4,8 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { INTERFACE_NAMES, isInterfaceName, MAX_PARTITIONS, type InterfaceOptions } from '../interfaces/index.ts';
+import { INTERFACE_NAMES, isInterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
+import { MAX_PARTITIONS } from '../interfaces/mariadb-redis/partitions.ts';
 
 export interface ServerConfig {
   port: number;

@@ -5,7 +5,8 @@
 // the very head they were read at, and any write, or a database recreated or restored, moves it.
 
 import type { Letter } from '../contract.ts';
-import { sameBatch, type BatchRef, type LetterSums } from './rollups.ts';
+import { sameBatch, type BatchRef } from './events-db.ts';
+import type { LetterSums } from './rollups.ts';
 
 /** Reads kept per partition at one head, each for its own list of hashes (a range read is one). */
 const MAX_READS = 64;

@@ -17,7 +17,6 @@ import { createPool, type Pool, type PoolConnection, type RowDataPacket } from '
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
-import { NO_BATCH, type BatchRef } from './rollups.ts';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS initials (
@@ -50,6 +49,18 @@ const SCHEMA = [
      PRIMARY KEY (part, seq)
    ) ENGINE=InnoDB`,
 ];
+
+/** A committed batch of a partition: its seq and the random token written with it. */
+export interface BatchRef {
+  seq: number;
+  token: number;
+}
+
+/** Whether two refs name the same batch (of one partition's log). */
+export const sameBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
+
+/** The head of a partition that has no batch yet (and the mark of its view). */
+export const NO_BATCH: BatchRef = { seq: 0, token: 0 };
 
 /** An event as the rollups see it: the letter and time of the initial it counts for. */
 export interface CountedEvent {

@@ -3,11 +3,11 @@
 // prove). See docs/mariadb-redis.md for the design and its guarantees.
 
 import { BackendUnavailableError, LETTERS, type BackendMetric, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
-import { MAX_PARTITIONS } from '../index.ts';
 import { systemClock, type Micros } from '../time.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { bucketHash, planRange } from './buckets.ts';
 import { EventsDb } from './events-db.ts';
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 import { Recovery } from './recovery.ts';
 import { Rollups } from './rollups.ts';
 import { aggregateOf, View } from './view.ts';
@@ -34,7 +34,6 @@ export interface MariadbRedisOptions {
   partition?: number;
 }
 
-export const DEFAULT_PARTITIONS = 8;
 
 /** How often each process compares the view with the log and mends it. */
 const SWEEP_EVERY_MS = 1000;

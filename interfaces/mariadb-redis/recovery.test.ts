@@ -7,7 +7,8 @@ import { startRedis, type RedisServer } from '../../test/servers/redis.ts';
 import { generateEvents } from '../testing/event-stream.ts';
 import { systemClock } from '../time.ts';
 import { EventsDb } from './events-db.ts';
-import { DEFAULT_PARTITIONS, MariadbRedisInterface } from './index.ts';
+import { MariadbRedisInterface } from './index.ts';
+import { DEFAULT_PARTITIONS } from './partitions.ts';
 import { Rollups } from './rollups.ts';
 import { verify } from './verify.ts';
 

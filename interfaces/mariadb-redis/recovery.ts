@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { BackendUnavailableError } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { DeltaSet } from './deltas.ts';
-import type { EventsDb, WrittenBatch } from './events-db.ts';
-import { formatMark, NO_BATCH, sameBatch, type BatchRef, type Rollups } from './rollups.ts';
+import { NO_BATCH, sameBatch, type BatchRef, type EventsDb, type WrittenBatch } from './events-db.ts';
+import { formatMark, type Rollups } from './rollups.ts';
 
 /** Events accumulated before each write to Redis while rebuilding. */
 const REBUILD_CHUNK_EVENTS = 50_000;

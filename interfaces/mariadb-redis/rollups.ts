@@ -14,18 +14,7 @@ import type { Micros } from '../time.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { bucketOf } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
-
-/** A committed batch of a partition: its seq and the random token written with it. */
-export interface BatchRef {
-  seq: number;
-  token: number;
-}
-
-/** Whether two refs name the same batch (of one partition's log). */
-export const sameBatch = (a: BatchRef, b: BatchRef) => a.seq === b.seq && a.token === b.token;
-
-/** The mark of a partition that has no batch yet. */
-export const NO_BATCH: BatchRef = { seq: 0, token: 0 };
+import type { BatchRef } from './events-db.ts';
 
 export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'lost';
 

@@ -11,7 +11,7 @@ import { onClosedPipe } from '../../server/closed-pipe.ts';
 import { interfaceOptionsFrom } from '../../server/config.ts';
 import { systemClock } from '../time.ts';
 import { EventsDb } from './events-db.ts';
-import { DEFAULT_PARTITIONS } from './index.ts';
+import { DEFAULT_PARTITIONS } from './partitions.ts';
 import { partsInUse, Recovery } from './recovery.ts';
 import { Rollups } from './rollups.ts';
 import { verify } from './verify.ts';

@@ -17,9 +17,9 @@ import { AtHead } from './at-head.ts';
 import { ClosedBuckets, type ReadPlan } from './closed-buckets.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
-import type { EdgeSums, EventsDb } from './events-db.ts';
+import type { BatchRef, EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
-import { type BatchRef, type LetterSums, type Rollups } from './rollups.ts';
+import type { LetterSums, Rollups } from './rollups.ts';
 
 /** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
 const MAX_TAIL_BATCHES = 20;

@@ -267,6 +267,17 @@ export function dataInterfaceContract(
         const timestamps = requests.map(({ event }) => event.ts);
         await expectAnswersOf(store, oracle, probeRanges(new Random(1), timestamps, 50));
       }, 10 * 60_000);
+
+      test('stored through loadEvents, the bulk path, answers as if each event were recorded', async ({ store }) => {
+        const oracle = new Oracle();
+        // The bulk path takes what the record calls would store: the events the oracle records.
+        const stored = generateEvents({ seed: 19700101, initials: 3000, start: T0, spanMicros: 30 * DAY, noiseShare: 0.05 })
+          .map(({ event }) => event)
+          .filter((event) => oracle.record(event).outcome === 'recorded');
+        await store.loadEvents(stored.slice(0, 1000));
+        await store.loadEvents(stored.slice(1000));
+        await expectAnswersOf(store, oracle, probeRanges(new Random(2), stored.map((event) => event.ts), 50));
+      }, 5 * 60_000);
     });
   });
 }

@@ -438,6 +438,7 @@ function countingWrites(data: DataInterface, h: Harness): DataInterface {
     symbolAggregates: () => data.symbolAggregates(),
     rangeAggregates: (lower, upper) => data.rangeAggregates(lower, upper),
     exportEvents: (range) => data.exportEvents(range),
+    loadEvents: (events) => data.loadEvents(events),
     ping: () => data.ping(),
     close: () => data.close(),
     ...(data.onMetric ? { onMetric: data.onMetric.bind(data) } : {}),
