@@ -208,6 +208,10 @@ export class TestNetwork {
   }
 }
 
+function ignoreGoneDevice(error: unknown): void {
+  if (!(error instanceof Error && error.message.includes('Cannot find device'))) throw error;
+}
+
 /**
  * Every og-h-* namespace (its processes killed first) and link, the bridge included. Tries each
  * one whatever the others did, then throws what failed.
@@ -222,6 +226,7 @@ export async function removeLeftovers(): Promise<void> {
   }
   // A namespace's veth ends go with it; what is left is the bridge and the ends of failed deletes.
   const links = (await ip('-o', 'link', 'show')).split('\n').map((line) => line.split(': ')[1]?.split('@')[0] ?? '').filter((name) => name.startsWith(PREFIX));
-  for (const link of links) await attempt(() => ip('link', 'delete', link));
+  // The kernel frees a deleted namespace's veth ends a moment later: one gone by now is removed.
+  for (const link of links) await attempt(() => ip('link', 'delete', link).catch(ignoreGoneDevice));
   if (failed.length > 0) throw new AggregateError(failed, `could not remove every test host (${failed.length} steps failed): run \`ip netns list\` and \`ip link\` to see what is left`);
 }
