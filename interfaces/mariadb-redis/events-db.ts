@@ -207,10 +207,13 @@ export class EventsDb {
    * is left out, its outcome a 503, rather than holding up the batch: its insert does not wait for
    * the row's lock; when one fails so, the batch is tried again without the uuids held.
    *
+   * `onInDoubt` is called when the COMMIT's outcome was lost with its connection and MariaDB is
+   * asked whether it happened (which may take long).
+   *
    * Throws BackendUnavailableError when nothing was committed, CommitOutcomeUnknownError when
    * MariaDB could not tell in time whether the COMMIT happened.
    */
-  async writeBatch(part: number, events: RawEvent[]): Promise<WrittenBatch> {
+  async writeBatch(part: number, events: RawEvent[], onInDoubt?: () => void): Promise<WrittenBatch> {
     const deadline = deadlineIn(this.deadlineMs);
     // Batches of a partition take its lock in the order they were given: a batch starts its first
     // round trip once the one before has its lock (then waits at MariaDB for that one's COMMIT).
@@ -258,6 +261,7 @@ export class EventsDb {
       connection.release();
     } catch (error) {
       connection.destroy();
+      onInDoubt?.();
       if (!(await this.wasCommitted(part, batch.batch, error))) throw asUnavailable(error);
     }
     const outcomes = decide.outcomes.values();
