@@ -2,9 +2,11 @@
 
 import { Router } from 'express';
 import type { DataInterface, SymbolAggregate } from '../interfaces/contract.ts';
-import { formatMicros } from '../interfaces/time.ts';
+import type { SeriesPoint, SeriesQuery } from '../interfaces/series.ts';
+import { TimeZone } from '../interfaces/time-zone.ts';
+import { formatMicros, formatWithOffset } from '../interfaces/time.ts';
 import { methodNotAllowed } from './errors.ts';
-import { readRange, readSymbol } from './params.ts';
+import { readRange, readSeriesQuery, readSymbol } from './params.ts';
 
 /** The API's JSON shape: keys in this order, timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` UTC. */
 export function presentAggregate(aggregate: SymbolAggregate) {
@@ -14,6 +16,17 @@ export function presentAggregate(aggregate: SymbolAggregate) {
     earliest: aggregate.earliest === null ? null : formatMicros(aggregate.earliest),
     latest: aggregate.latest === null ? null : formatMicros(aggregate.latest),
     followups: aggregate.followups,
+  };
+}
+
+/** The API's JSON shape of a series: `tz` as given, each start in it with its offset at that instant. */
+export function presentSeries(query: SeriesQuery, points: SeriesPoint[]) {
+  const zone = TimeZone.of(query.tz);
+  return {
+    interval: query.interval,
+    tz: query.tz,
+    symbol: query.symbol,
+    points: points.map(({ start, count, followups }) => ({ start: formatWithOffset(start, zone.offsetAt(start)), count, followups })),
   };
 }
 
@@ -35,6 +48,11 @@ export function dashboardRoutes(data: DataInterface): Router {
     res.json((await data.rangeAggregates(lower, upper)).map(presentAggregate));
   });
 
-  router.all(['/symbol/:symbol', '/range/:lower/:upper'], methodNotAllowed('GET, HEAD'));
+  router.get('/series/:lower/:upper', async (req, res) => {
+    const query = readSeriesQuery(req);
+    res.json(presentSeries(query, await data.series(query)));
+  });
+
+  router.all(['/symbol/:symbol', '/range/:lower/:upper', '/series/:lower/:upper'], methodNotAllowed('GET, HEAD'));
   return router;
 }
