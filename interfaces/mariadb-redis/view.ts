@@ -89,14 +89,17 @@ export class View {
   seriesCounts(groups: string[][], letter: Letter | null): Promise<SeriesCounts[][]> {
     return this.placedReads({
       key: `series ${letter ?? '*'} ${groups.map((group) => group.join(',')).join(' ')}`,
-      read: async (parts) => new Map(await Promise.all(parts.map(async (part) => {
-        const { mark, counts } = await this.rollups.readSeries(part, groups, letter).catch((error: unknown) => {
-          throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
-        });
-        return [part, { mark, value: counts }] as const;
-      }))),
+      read: (parts) => this.readSeriesViews(parts, groups, letter),
       addTail: (counts, deltas) => addCounts(counts, groups, letter, deltas),
     });
+  }
+
+  /** Each partition's counts of the groups, with the mark they belong to. */
+  private async readSeriesViews(parts: number[], groups: string[][], letter: Letter | null): Promise<Map<number, PlacedView<SeriesCounts[]>>> {
+    const views = await Promise.all(parts.map((part) => this.rollups.readSeries(part, groups, letter))).catch((error: unknown) => {
+      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+    });
+    return new Map(views.map(({ mark, counts }, i) => [parts[i] as number, { mark, value: counts }]));
   }
 
   /** Each partition's read, within the deadline, whichever of its steps was slow. */
