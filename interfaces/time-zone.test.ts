@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatWithOffset, parseTimestamp } from './time.ts';
+import { Random } from './testing/event-stream.ts';
+import { formatMicros, formatWithOffset, parseTimestamp } from './time.ts';
 import { isTimeZone, TimeZone } from './time-zone.ts';
 
 const HOUR = 3_600_000_000;
@@ -86,5 +87,12 @@ describe('formatWithOffset', () => {
     expect(formatWithOffset(utc('2026-09-06 04:00'), -3 * 3600)).toBe('2026-09-06T01:00:00.000000-03:00');
     expect(formatWithOffset(utc('1800-06-01'), 53 * 60 + 28)).toBe('1800-06-01T00:53:28.000000+00:53:28');
     expect(formatWithOffset(0, 0)).toBe('1970-01-01T00:00:00.000000+00:00');
+  });
+
+  it('prints the wall time as formatMicros does, across the whole exact span, leap days and 1970 included', () => {
+    const random = new Random(53);
+    const times = [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, -1, 0, 1, utc('2000-02-29 23:59:59.999999'), utc('1900-03-01'), utc('2100-02-28 12:00')];
+    for (let i = 0; i < 20_000; i++) times.push(Math.round((random.next() * 2 - 1) * Number.MAX_SAFE_INTEGER));
+    for (const ts of times) expect(formatWithOffset(ts, 0), `${ts}`).toBe(`${formatMicros(ts).replace(' ', 'T')}+00:00`);
   });
 });

@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { DataInterface, SymbolAggregate } from '../interfaces/contract.ts';
 import type { SeriesPoint, SeriesQuery } from '../interfaces/series.ts';
-import { TimeZone } from '../interfaces/time-zone.ts';
+import { TimeZone, type OffsetStretch } from '../interfaces/time-zone.ts';
 import { formatMicros, formatWithOffset } from '../interfaces/time.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readRange, readSeriesQuery, readSymbol } from './params.ts';
@@ -21,12 +21,18 @@ export function presentAggregate(aggregate: SymbolAggregate) {
 
 /** The API's JSON shape of a series: `tz` as given, each start in it with its offset at that instant. */
 export function presentSeries(query: SeriesQuery, points: SeriesPoint[]) {
-  const zone = TimeZone.of(query.tz);
+  // The zone's offsets along the range, walked with the points (in order).
+  const stretches = TimeZone.of(query.tz).stretches(query.lower, query.upper);
+  let at = 0;
+  const offsetAt = (ts: number) => {
+    while ((stretches[at] as OffsetStretch).to <= ts && at < stretches.length - 1) at++;
+    return (stretches[at] as OffsetStretch).offsetSeconds;
+  };
   return {
     interval: query.interval,
     tz: query.tz,
     symbol: query.symbol,
-    points: points.map(({ start, count, followups }) => ({ start: formatWithOffset(start, zone.offsetAt(start)), count, followups })),
+    points: points.map(({ start, count, followups }) => ({ start: formatWithOffset(start, offsetAt(start)), count, followups })),
   };
 }
 
