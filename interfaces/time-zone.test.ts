@@ -30,6 +30,13 @@ describe('TimeZone', () => {
     }
   });
 
+  it('is one zone however its name is spelt', () => {
+    expect(isTimeZone('europe/berlin')).toBe(true);
+    expect(TimeZone.of('europe/berlin')).toBe(TimeZone.of('Europe/Berlin'));
+    expect(TimeZone.of('EUROPE/BERLIN').name).toBe('Europe/Berlin');
+    expect(() => TimeZone.of('Europe/Nowhere')).toThrow(RangeError);
+  });
+
   it('changes offset at the exact second of a change, not before', () => {
     const berlin = TimeZone.of('Europe/Berlin');
     expect(berlin.offsetAt(utc('2026-03-29 01:00') - 1)).toBe(3600);

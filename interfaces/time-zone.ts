@@ -11,15 +11,33 @@ const DAY_SECONDS = 86_400;
 /** Each zone-year found is kept; past this many, the oldest go first. */
 const MAX_YEARS_KEPT = 4096;
 
-/** Whether `name` is a time zone the platform knows by name (an offset like +05:30 is not a name). */
-export function isTimeZone(name: string): boolean {
-  if (!/^[A-Za-z]/.test(name)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
+/** Names asked about, each with the zone's own name; past this many, the oldest go first. */
+const MAX_NAMES_KEPT = 10_000;
+const zoneNames = new Map<string, string>();
+
+/**
+ * The platform's name of the zone called `name` (any case: `europe/berlin` is Europe/Berlin), or
+ * undefined when it knows none (an offset like +05:30 is not a name). Kept: a formatter costs tens
+ * of microseconds to make, and spellings of one zone share its TimeZone.
+ */
+function zoneName(name: string): string | undefined {
+  let known = zoneNames.get(name);
+  if (known === undefined) {
+    if (!/^[A-Za-z]/.test(name)) return undefined;
+    try {
+      known = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    } catch {
+      return undefined;
+    }
+    if (zoneNames.size >= MAX_NAMES_KEPT) zoneNames.delete(zoneNames.keys().next().value as string);
+    zoneNames.set(name, known);
   }
+  return known;
+}
+
+/** Whether `name` is a time zone the platform knows by name. */
+export function isTimeZone(name: string): boolean {
+  return zoneName(name) !== undefined;
 }
 
 /** A stretch of time with one offset: [from, to) in µs, the offset in seconds east of UTC. */
@@ -52,10 +70,12 @@ export class TimeZone {
 
   /** The zone of that name (isTimeZone must hold). */
   static of(name: string): TimeZone {
-    let zone = TimeZone.zones.get(name);
+    const own = zoneName(name);
+    if (own === undefined) throw new RangeError(`no time zone is called "${name}"`);
+    let zone = TimeZone.zones.get(own);
     if (!zone) {
-      zone = new TimeZone(name);
-      TimeZone.zones.set(name, zone);
+      zone = new TimeZone(own);
+      TimeZone.zones.set(own, zone);
     }
     return zone;
   }
