@@ -62,7 +62,7 @@ export function dashboardChart(rows: readonly Row[]): string {
   const interfaces = [...new Set(points.map((row) => row.interface))];
   const panel = { width: 380, height: 280 };
   const width = panel.width * 2 + 20;
-  const height = panel.height * 2 + 90;
+  const height = panel.height * Math.ceil(DASHBOARD_SCENARIOS.length / 2) + 90;
   const xs = logBounds(points.map((row) => row.events));
   const ys = logBounds(points.map((row) => row.p99_ms!));
   const body = [text(width / 2, 24, 'Dashboards: p99 latency (ms) against stored events, log-log (lower is better)', 'text-anchor="middle" font-size="15"')];

@@ -113,6 +113,11 @@ export function checkTargets(rows: readonly Row[], settings: Pick<Settings, 'siz
     check(`${scenario} p99 ${atLargest}`, '≤ 20 ms at 10M', row?.p99_ms, 20, 'ms', false, at10M);
     check(`${scenario} CPU per request, all processes, ${atLargest}`, '≤ 500 µs at 10M', cpuAll(row), 500, 'µs', false, at10M);
   }
+  for (const [scenario, p99] of [['series-1d-1h', 10], ['series-30d-1d', 10], ['series-30d-1h', 20]] as const) {
+    const row = find(rows, 'mariadb-redis', scenario, largest);
+    check(`${scenario} p99 ${atLargest}`, `≤ ${p99} ms at 10M`, row?.p99_ms, p99, 'ms', false, at10M);
+    check(`${scenario} CPU per request, all processes, ${atLargest}`, '≤ 1,000 µs at 10M', cpuAll(row), 1000, 'µs', false, at10M);
+  }
   check(`range-1d req/s ${atLargest}`, '≥ 1,500 req/s at 10M', find(rows, 'mariadb-redis', 'range-1d', largest)?.rps, 1500, 'req/s', true, at10M);
   check(`loader, ${formatCount(largest)} events`, '≤ 180 s for 10M', find(rows, 'mariadb-redis', 'load', largest)?.load_s, 180, 's', false, at10M);
   return checks;

@@ -13,18 +13,24 @@ import type { Letter } from '../interfaces/contract.ts';
 import { formatMicros, systemClock } from '../interfaces/time.ts';
 
 export const INGEST_SCENARIOS = ['ingest', 'mix'] as const;
-export const DASHBOARD_SCENARIOS = ['symbol', 'range-1h', 'range-1d', 'range-30d'] as const;
+export const DASHBOARD_SCENARIOS = ['symbol', 'range-1h', 'range-1d', 'range-30d', 'series-1d-1h', 'series-30d-1d', 'series-30d-1h'] as const;
 export type IngestScenario = (typeof INGEST_SCENARIOS)[number];
 export type DashboardScenario = (typeof DASHBOARD_SCENARIOS)[number];
 export type Scenario = IngestScenario | DashboardScenario;
 
 const run = promisify(execFile);
 const HOUR_MICROS = 3600 * 1_000_000;
-const RANGE_MICROS: Record<Exclude<DashboardScenario, 'symbol'>, number> = {
-  'range-1h': HOUR_MICROS,
-  'range-1d': 24 * HOUR_MICROS,
-  'range-30d': 30 * 24 * HOUR_MICROS,
+/** Each window's length and, for a series, its interval. */
+const WINDOWS: Record<Exclude<DashboardScenario, 'symbol'>, { micros: number; interval?: string }> = {
+  'range-1h': { micros: HOUR_MICROS },
+  'range-1d': { micros: 24 * HOUR_MICROS },
+  'range-30d': { micros: 30 * 24 * HOUR_MICROS },
+  'series-1d-1h': { micros: 24 * HOUR_MICROS, interval: '1h' },
+  'series-30d-1d': { micros: 30 * 24 * HOUR_MICROS, interval: '1d' },
+  'series-30d-1h': { micros: 30 * 24 * HOUR_MICROS, interval: '1h' },
 };
+/** The series' zone: one of whole hours with summer time, as most readers' (hours are whole buckets). */
+const SERIES_TZ = 'Europe/Berlin';
 
 const randomLetter = (): Letter => englishLetters(0, Math.random);
 
@@ -35,7 +41,10 @@ const urlTime = (ts: number) => formatMicros(ts).replace(' ', 'T');
 function dashboardPath(scenario: DashboardScenario): string {
   if (scenario === 'symbol') return `/dashboard/symbol/${randomLetter()}`;
   const now = systemClock();
-  return `/dashboard/range/${urlTime(now - RANGE_MICROS[scenario])}/${urlTime(now)}`;
+  const { micros, interval } = WINDOWS[scenario];
+  // A series reads a bound without offset in its zone: these are UTC.
+  if (interval) return `/dashboard/series/${urlTime(now - micros)}Z/${urlTime(now)}Z?interval=${interval}&tz=${encodeURIComponent(SERIES_TZ)}`;
+  return `/dashboard/range/${urlTime(now - micros)}/${urlTime(now)}`;
 }
 
 interface MixContext {

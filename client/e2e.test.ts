@@ -38,6 +38,7 @@ function losingEveryTenthInitial(backend: DataInterface): DataInterface {
     symbolAggregate: (symbol) => backend.symbolAggregate(symbol),
     symbolAggregates: () => backend.symbolAggregates(),
     rangeAggregates: (lower, upper) => backend.rangeAggregates(lower, upper),
+    series: (query) => backend.series(query),
     exportEvents: (range) => backend.exportEvents(range),
     loadEvents: (events) => backend.loadEvents(events),
     ping: () => backend.ping(),

@@ -1,6 +1,7 @@
 // The data-interface contract: what every backend (null, sqlite, mariadb-redis) offers the server.
 // Timestamps are chosen by the caller (the server's clock, or a test), never by the interface.
 
+import type { SeriesPoint, SeriesQuery } from './series.ts';
 import type { Micros } from './time.ts';
 
 export const LETTERS = [
@@ -73,6 +74,12 @@ export interface DataInterface {
   symbolAggregates(): Promise<SymbolAggregate[]>;
   /** 26 aggregates, `a` to `z`, over the initials with `lower <= ts < upper` (their followups whenever they came). */
   rangeAggregates(lower: Micros, upper: Micros): Promise<SymbolAggregate[]>;
+  /**
+   * The series' buckets (series.ts: seriesStarts, which must find at most MAX_SERIES_POINTS), each
+   * with its initials of the letter (or of all) and their followups whenever they came. Every bucket
+   * is there, empty ones with zeros; their sums are the range aggregates of [lower, upper).
+   */
+  series(query: SeriesQuery): Promise<SeriesPoint[]>;
   /** Raw events, oldest first; events of the same microsecond in the order they were recorded. */
   exportEvents(range?: ExportRange): AsyncIterable<RawEvent>;
   /**

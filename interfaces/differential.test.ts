@@ -1,7 +1,7 @@
 // One random stream of over 100k requests (duplicate initials, unknown followups, bursts in one
 // microsecond) fed to the naive reference (sqlite) and to production (mariadb-redis): every answer,
 // all 26 symbol dashboards and hundreds of ranges must agree exactly. The stream spans the last 40
-// days, so the ranges cross every bucket level and the retention cut-overs of the fine ones.
+// days, so the ranges (and series) cross every bucket level and the retention cut-overs of the fine ones.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -10,6 +10,7 @@ import { startMariadb, type MariadbServer } from '../test/servers/mariadb.ts';
 import { startRedis, type RedisServer } from '../test/servers/redis.ts';
 import { LETTERS, type DataInterface, type SymbolAggregate } from './contract.ts';
 import { openFresh } from './mariadb-redis/fresh.ts';
+import type { SeriesQuery } from './series.ts';
 import { SqliteInterface } from './sqlite.ts';
 import { probeRanges } from './testing/contract-suite.ts';
 import { generateEvents, Random, recordEvent, type StreamOptions, type StreamRequest } from './testing/event-stream.ts';
@@ -56,7 +57,7 @@ async function sqliteRangeAnswers(stream: StreamOptions, ranges: [Micros, Micros
 }
 
 describe('sqlite and mariadb-redis on one random stream', () => {
-  it('agree on every answer, every letter and hundreds of ranges', async () => {
+  it('agree on every answer, every letter, hundreds of ranges and series in several zones', async () => {
     const now = systemClock();
     const stream: StreamOptions = { seed: 20171, initials: 82_000, start: now - 40 * DAY, spanMicros: 40 * DAY, noiseShare: 0.05 };
     const requests = generateEvents(stream);
@@ -80,6 +81,19 @@ describe('sqlite and mariadb-redis on one random stream', () => {
       for (const [i, [lower, upper]] of ranges.entries()) {
         const label = `range [${formatMicros(lower)}, ${formatMicros(upper)})`;
         expect(await production.rangeAggregates(lower, upper), label).toEqual(expected[i]);
+      }
+      // Series across the retention cut-overs (1 s buckets at 6 hours, 1 min at 35 days), in zones
+      // whose hours and days fall off UTC's (:45, :30) and the range's own bounds off the grid.
+      const HOUR = DAY / 24;
+      const series: SeriesQuery[] = [
+        { lower: now - 40 * DAY, upper: now, interval: '1d', tz: 'Europe/Berlin', symbol: null },
+        { lower: now - 36 * DAY - 7, upper: now - 34 * DAY, interval: '1h', tz: 'Asia/Kathmandu', symbol: null },
+        { lower: now - 7 * HOUR, upper: now - 5 * HOUR + 13, interval: '1m', tz: 'Asia/Kolkata', symbol: null },
+        { lower: now - 3 * DAY, upper: now, interval: '10m', tz: 'Australia/Lord_Howe', symbol: 'e' },
+        { lower: now - DAY, upper: now, interval: '1h', tz: 'UTC', symbol: 't' },
+      ];
+      for (const query of series) {
+        expect(await production.series(query), `series ${JSON.stringify(query)}`).toEqual(await reference.series(query));
       }
     } finally {
       await Promise.all([reference.close(), production.close()]);

@@ -3,6 +3,7 @@
 
 import { emptyAggregate, LETTERS } from './contract.ts';
 import type { DataInterface, FollowupResult, InitialResult, Letter, RawEvent, SymbolAggregate } from './contract.ts';
+import { checkedStarts, emptyPoints, type SeriesPoint, type SeriesQuery } from './series.ts';
 
 export class NullInterface implements DataInterface {
   readonly name = 'null';
@@ -25,6 +26,10 @@ export class NullInterface implements DataInterface {
 
   async rangeAggregates(): Promise<SymbolAggregate[]> {
     return LETTERS.map((letter) => emptyAggregate(letter));
+  }
+
+  async series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    return emptyPoints(checkedStarts(query));
   }
 
   async *exportEvents(): AsyncIterable<RawEvent> {}

@@ -16,6 +16,7 @@ import type {
   DataInterface, ExportRange, FollowupEvent, FollowupResult, InitialEvent, InitialResult, Letter, RawEvent,
   SymbolAggregate,
 } from './contract.ts';
+import { bucketOfTs, checkedStarts, emptyPoints, type SeriesPoint, type SeriesQuery } from './series.ts';
 import { formatMicros, parseTimestamp } from './time.ts';
 import type { Micros } from './time.ts';
 
@@ -42,12 +43,21 @@ const INSERT_FOLLOWUP = `
   INSERT INTO api_events (uuid, symbol, is_vowel, url, date)
   SELECT @uuid, NULL, NULL, '/followup', @date
   WHERE EXISTS (SELECT 1 FROM api_events WHERE uuid = @uuid AND url = '/initial')`;
+// The series, as the range dashboard's two queries once for all letters (or one): every initial in
+// range by a full scan, then its followups by the uuid self-join, each row as the initial's date;
+// the buckets are counted from those rows.
+const SERIES_WHERE = `initial.url = '/initial' AND initial.date >= @lower AND initial.date < @upper AND (@symbol IS NULL OR initial.symbol = @symbol)`;
+const SERIES_INITIALS = `SELECT initial.date FROM api_events AS initial NOT INDEXED WHERE ${SERIES_WHERE}`;
+const SERIES_FOLLOWUPS = `
+  SELECT initial.date FROM api_events AS initial
+  JOIN api_events AS followup ON followup.uuid = initial.uuid AND followup.url = '/followup' WHERE ${SERIES_WHERE}`;
 const FIND_INITIAL = `SELECT symbol, is_vowel FROM api_events WHERE uuid = ? AND url = '/initial'`;
 const EXPORT = `
   SELECT uuid, symbol, is_vowel, url, date FROM api_events
   WHERE (@from IS NULL OR date >= @from) AND (@to IS NULL OR date < @to)
   ORDER BY date, rowid`;
 
+interface SeriesParams { lower: string; upper: string; symbol: Letter | null }
 interface InitialRow { symbol: Letter; is_vowel: 0 | 1 }
 interface EventRow { uuid: string; symbol: Letter | null; is_vowel: 0 | 1 | null; url: string; date: string }
 interface SummaryRow { count: number; earliest: string | null; latest: string | null }
@@ -61,6 +71,8 @@ export class SqliteInterface implements DataInterface {
   private readonly readSchema;
   private readonly symbolDashboard;
   private readonly rangeDashboard;
+  private readonly seriesInitials;
+  private readonly seriesFollowups;
   private readonly loadInOneTransaction;
 
   private readonly db: Database.Database;
@@ -74,6 +86,8 @@ export class SqliteInterface implements DataInterface {
     this.readSchema = db.prepare('SELECT count(*) FROM sqlite_schema');
     this.symbolDashboard = new DashboardQueries(db, false);
     this.rangeDashboard = new DashboardQueries(db, true);
+    this.seriesInitials = db.prepare<SeriesParams, string>(SERIES_INITIALS).pluck();
+    this.seriesFollowups = db.prepare<SeriesParams, string>(SERIES_FOLLOWUPS).pluck();
     this.loadInOneTransaction = db.transaction((events: Iterable<RawEvent>) => {
       for (const event of events) {
         if (event.type === 'initial') this.insertInitialRow(event);
@@ -122,6 +136,18 @@ export class SqliteInterface implements DataInterface {
     const bounds = { lower: formatMicros(lower), upper: formatMicros(upper) };
     // As the original: the same full scans once per letter.
     return unlessBusy(() => LETTERS.map((symbol) => this.rangeDashboard.aggregate({ symbol, ...bounds })));
+  }
+
+  async series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    const starts = checkedStarts(query);
+    const points = emptyPoints(starts);
+    const params = { lower: formatMicros(query.lower), upper: formatMicros(query.upper), symbol: query.symbol };
+    const pointOf = (date: string) => points[bucketOfTs(starts, toMicros(date))] as SeriesPoint;
+    return unlessBusy(() => {
+      for (const date of this.seriesInitials.iterate(params)) pointOf(date).count += 1;
+      for (const date of this.seriesFollowups.iterate(params)) pointOf(date).followups += 1;
+      return points;
+    });
   }
 
   /**

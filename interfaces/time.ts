@@ -34,21 +34,27 @@ const EXACT_SPAN = `${formatMicros(-Number.MAX_SAFE_INTEGER)} to ${formatMicros(
  * Parses the range formats of the API, exact to the microsecond; returns undefined for anything else,
  * impossible dates and instants outside the exact span included.
  */
-export function parseTimestamp(text: string): Micros | undefined {
-  const ts = parseCalendar(text);
+export function parseTimestamp(text: string, readLocal?: LocalReader): Micros | undefined {
+  const ts = parseCalendar(text, readLocal);
   // Rounding keeps order, so a count past 2^53 - 1 never comes out as a safe integer: a safe one is exact.
   return ts !== undefined && Number.isSafeInteger(ts) ? ts : undefined;
 }
 
+/**
+ * Reads a wall time given without an offset (µs since 1970-01-01 00:00 on some clock) as an instant:
+ * a time zone's (TimeZone.instantOf). Without one, such a time is UTC.
+ */
+export type LocalReader = (wall: Micros) => Micros;
+
 /** Why parseTimestamp refused `text`, as the error of `subject` (`lower "…"`, `--from "…"`). */
-export function timestampError(subject: string, text: string): string {
-  return parseCalendar(text) === undefined
+export function timestampError(subject: string, text: string, readLocal?: LocalReader): string {
+  return parseCalendar(text, readLocal) === undefined
     ? `${subject} is not a valid date: use ${TIMESTAMP_FORMATS}`
     : `${subject} is outside the span of exact timestamps: use a date from ${EXACT_SPAN} (UTC)`;
 }
 
 /** The microseconds of a date in the API's formats, exact or not; undefined for any other text. */
-function parseCalendar(text: string): Micros | undefined {
+function parseCalendar(text: string, readLocal?: LocalReader): Micros | undefined {
   const match = TIMESTAMP.exec(text);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [
@@ -67,8 +73,46 @@ function parseCalendar(text: string): Micros | undefined {
     return undefined;
   }
   date.setUTCHours(hour, minute, second, 0);
+  const wall = date.getTime() * 1000 + fraction;
+  // Neither Z nor an offset: a wall time on the reader's clock (a zone's), else UTC.
+  if (readLocal !== undefined && sign === undefined && !text.endsWith('Z')) return Number.isSafeInteger(wall) ? readLocal(wall) : wall;
   // The local time at the offset, less the offset, is UTC; integers throughout, so exact.
-  return date.getTime() * 1000 + fraction - offsetMicros;
+  return wall - offsetMicros;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM`: the wall time at `offsetSeconds` east of UTC, and that offset
+ * (`+HH:MM:SS` for one of whole seconds, as old local mean times are).
+ */
+export function formatWithOffset(ts: Micros, offsetSeconds: number): string {
+  const abs = Math.abs(offsetSeconds);
+  const seconds = abs % 60 === 0 ? '' : `:${two(abs % 60)}`;
+  return `${formatWall(ts + offsetSeconds * MICROS_PER_SECOND)}${offsetSeconds < 0 ? '-' : '+'}${two(Math.floor(abs / 3600))}:${two(Math.floor(abs / 60) % 60)}${seconds}`;
+}
+
+const MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND;
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.ffffff` of µs since 1970-01-01 00:00 on some clock, by integer arithmetic
+ * (a series prints thousands; Date's ISO string costs several times more). The date from the days
+ * is H. Hinnant's civil_from_days.
+ */
+function formatWall(wall: Micros): string {
+  const days = Math.floor(wall / MICROS_PER_DAY);
+  const inDay = wall - days * MICROS_PER_DAY;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153); // months from March
+  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const second = Math.floor(inDay / MICROS_PER_SECOND);
+  const fraction = String(inDay - second * MICROS_PER_SECOND).padStart(6, '0');
+  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(Math.floor(second / 3600))}:${two(Math.floor(second / 60) % 60)}:${two(second % 60)}.${fraction}`;
 }
 
 // The monotonic clock gives microseconds; anchoring it to the wall clock again once a second keeps

@@ -21,6 +21,7 @@ export function withAdmissionLimit(data: DataInterface, limits: AdmissionLimits)
     symbolAggregate: admitRead(data.symbolAggregate.bind(data)),
     symbolAggregates: admitRead(data.symbolAggregates.bind(data)),
     rangeAggregates: admitRead(data.rangeAggregates.bind(data)),
+    series: admitRead(data.series.bind(data)),
     exportEvents: data.exportEvents.bind(data),
     loadEvents: admitWrite(data.loadEvents.bind(data)),
     ping: data.ping.bind(data),

@@ -2,9 +2,11 @@
 
 import { Router } from 'express';
 import type { DataInterface, SymbolAggregate } from '../interfaces/contract.ts';
-import { formatMicros } from '../interfaces/time.ts';
+import type { SeriesPoint, SeriesQuery } from '../interfaces/series.ts';
+import { TimeZone, type OffsetStretch } from '../interfaces/time-zone.ts';
+import { formatMicros, formatWithOffset } from '../interfaces/time.ts';
 import { methodNotAllowed } from './errors.ts';
-import { readRange, readSymbol } from './params.ts';
+import { readRange, readSeriesQuery, readSymbol } from './params.ts';
 
 /** The API's JSON shape: keys in this order, timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` UTC. */
 export function presentAggregate(aggregate: SymbolAggregate) {
@@ -14,6 +16,23 @@ export function presentAggregate(aggregate: SymbolAggregate) {
     earliest: aggregate.earliest === null ? null : formatMicros(aggregate.earliest),
     latest: aggregate.latest === null ? null : formatMicros(aggregate.latest),
     followups: aggregate.followups,
+  };
+}
+
+/** The API's JSON shape of a series: `tz` as given, each start in it with its offset at that instant. */
+export function presentSeries(query: SeriesQuery, points: SeriesPoint[]) {
+  // The zone's offsets along the range, walked with the points (in order).
+  const stretches = TimeZone.of(query.tz).stretches(query.lower, query.upper);
+  let at = 0;
+  const offsetAt = (ts: number) => {
+    while ((stretches[at] as OffsetStretch).to <= ts && at < stretches.length - 1) at++;
+    return (stretches[at] as OffsetStretch).offsetSeconds;
+  };
+  return {
+    interval: query.interval,
+    tz: query.tz,
+    symbol: query.symbol,
+    points: points.map(({ start, count, followups }) => ({ start: formatWithOffset(start, offsetAt(start)), count, followups })),
   };
 }
 
@@ -35,6 +54,11 @@ export function dashboardRoutes(data: DataInterface): Router {
     res.json((await data.rangeAggregates(lower, upper)).map(presentAggregate));
   });
 
-  router.all(['/symbol/:symbol', '/range/:lower/:upper'], methodNotAllowed('GET, HEAD'));
+  router.get('/series/:lower/:upper', async (req, res) => {
+    const query = readSeriesQuery(req);
+    res.json(presentSeries(query, await data.series(query)));
+  });
+
+  router.all(['/symbol/:symbol', '/range/:lower/:upper', '/series/:lower/:upper'], methodNotAllowed('GET, HEAD'));
   return router;
 }

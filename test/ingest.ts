@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { LedgerEntry } from '../client/ledger.ts';
 import { LETTERS, type DataInterface, type Letter, type RawEvent } from '../interfaces/contract.ts';
+import { Oracle } from '../interfaces/testing/oracle.ts';
 import { formatMicros, parseTimestamp, type Micros } from '../interfaces/time.ts';
 
 export type Route = 'initial' | 'followup';
@@ -360,11 +361,31 @@ export async function expectExact(ledger: Ledger, target: { urls: string[]; data
   const expected = expectedDashboards(stored);
   const until = Date.now() + CATCH_UP_MS;
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const series = seriesOf(stored);
   for (const url of target.urls) {
     for (const letter of LETTERS) {
       expect(await dashboard(`${url}/dashboard/symbol/${letter}`, until), `${url}/dashboard/symbol/${letter}`).toEqual(expected.get(letter));
     }
     const range = (await dashboard(`${url}/dashboard/range/2000-01-01/${tomorrow}`, until)) as unknown[];
     LETTERS.forEach((letter, i) => expect(range[i], `${url}/dashboard/range/2000-01-01/${tomorrow}, letter ${letter}`).toEqual(expected.get(letter)));
+    const answer = (await dashboard(`${url}${series.path}`, until)) as { points: { count: number; followups: number }[] };
+    expect(answer.points.map(({ count, followups }) => [count, followups]), `${url}${series.path}`).toEqual(series.expected);
   }
+}
+
+/**
+ * The hours of yesterday to tomorrow (UTC) in Asia/Kathmandu, whose hours start at :15 past UTC's
+ * (so their recent buckets are minutes): its path, and each point's count and followups as the raw
+ * events have them.
+ */
+function seriesOf(stored: Stored): { path: string; expected: [number, number][] } {
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const query = { lower: parseTimestamp(day(-1)) as Micros, upper: parseTimestamp(day(1)) as Micros, interval: '1h', tz: 'Asia/Kathmandu', symbol: null } as const;
+  const oracle = new Oracle();
+  for (const [uuid, { symbol, guess, ts }] of stored.initials) oracle.record({ type: 'initial', uuid, symbol, guess, ts });
+  for (const [uuid, times] of stored.followups) for (const ts of times) oracle.record({ type: 'followup', uuid, ts });
+  return {
+    path: `/dashboard/series/${day(-1)}T00:00Z/${day(1)}T00:00Z?interval=1h&tz=Asia/Kathmandu`,
+    expected: oracle.series(query).map(({ count, followups }) => [count, followups]),
+  };
 }

@@ -4,16 +4,17 @@
 // and a batch is told from any other by its seq and random token; so kept sums are used only at
 // the very head they were read at, and any write, or a database recreated or restored, moves it.
 
-import type { Letter } from '../contract.ts';
 import { sameBatch, type BatchRef } from './events-db.ts';
-import type { LetterSums } from './rollups.ts';
 
-/** Reads kept per partition at one head, each for its own list of hashes (a range read is one). */
+/**
+ * Reads kept per partition at one head, each under its own key: what it read (a range's list of
+ * hashes, a series' groups and letter), which also tells what kind of value it kept.
+ */
 const MAX_READS = 64;
 
 interface Kept {
   head: BatchRef;
-  reads: Map<string, Map<Letter, LetterSums>>;
+  reads: Map<string, unknown>;
   /** Whether the last read found the head where it was: the partition is likely idle. */
   idle: boolean;
 }
@@ -21,33 +22,34 @@ interface Kept {
 export class AtHead {
   private readonly parts = new Map<number, Kept>();
 
-  /** The partition's sums of these hashes at `head`, if this process read them there; notes whether the head moved. */
-  get(part: number, head: BatchRef, hashes: string[]): Map<Letter, LetterSums> | undefined {
+  /**
+   * The partition's read of `key` at `head`, if this process read it there (kept as the key's kind
+   * of value, T); notes whether the head moved.
+   */
+  get<T>(part: number, head: BatchRef, key: string): T | undefined {
     const kept = this.parts.get(part);
     if (kept === undefined) return undefined;
     kept.idle = sameBatch(kept.head, head);
-    return kept.idle ? kept.reads.get(keyOf(hashes)) : undefined;
+    return kept.idle ? (kept.reads.get(key) as T | undefined) : undefined;
   }
 
   /**
-   * Whether the next read of these hashes will likely be answered from here: they are kept, and
+   * Whether the next read of `key` will likely be answered from here: it is kept, and
    * the last read found the head unmoved (a partition being written to is read ahead instead).
    */
-  likelyKept(part: number, hashes: string[]): boolean {
+  likelyKept(part: number, key: string): boolean {
     const kept = this.parts.get(part);
-    return kept !== undefined && kept.idle && kept.reads.has(keyOf(hashes));
+    return kept !== undefined && kept.idle && kept.reads.has(key);
   }
 
-  /** Keeps the partition's sums of these hashes, exact at `head`; they must not change after. */
-  keep(part: number, head: BatchRef, hashes: string[], letters: Map<Letter, LetterSums>): void {
+  /** Keeps the partition's read of `key`, exact at `head`; it must not change after. */
+  keep(part: number, head: BatchRef, key: string, value: unknown): void {
     let kept = this.parts.get(part);
     if (kept === undefined || !sameBatch(kept.head, head)) {
       kept = { head, reads: new Map(), idle: false };
       this.parts.set(part, kept);
     }
     if (kept.reads.size >= MAX_READS) kept.reads.clear();
-    kept.reads.set(keyOf(hashes), letters);
+    kept.reads.set(key, value);
   }
 }
-
-const keyOf = (hashes: string[]) => hashes.join(' ');

@@ -105,6 +105,24 @@ export function planRange(lower: Micros, upper: Micros, now: Micros): RangePlan 
   return plan;
 }
 
+/** A series answered from the buckets: each point's group of bucket hashes, and its edges (sorted by start). */
+export interface SeriesPlan {
+  groups: string[][];
+  edges: { point: number; stretch: [Micros, Micros] }[];
+}
+
+/** Each point of a series (from each start to the next, the last to `end`) planned as a range. */
+export function planSeries(starts: readonly Micros[], end: Micros, now: Micros): SeriesPlan {
+  const plan: SeriesPlan = { groups: [], edges: [] };
+  starts.forEach((start, point) => {
+    const range = planRange(start, starts[point + 1] ?? end, now);
+    plan.groups.push(range.buckets.map((bucket) => bucketHash(bucket.level.tag, bucket.index)));
+    for (const stretch of range.edges) plan.edges.push({ point, stretch });
+  });
+  plan.edges.sort((a, b) => a.stretch[0] - b.stretch[0]);
+  return plan;
+}
+
 function tile(start: Micros, end: Micros, finest: number, plan: RangePlan): void {
   const size = (LEVELS[finest] as Level).micros;
   let lo = ceilTo(start, size);

@@ -351,6 +351,25 @@ export class EventsDb {
     return rows.map((row) => ({ symbol: row.symbol, count: Number(row.count), followups: Number(row.followups), lo: Number(row.lo), hi: Number(row.hi) }));
   }
 
+  /**
+   * Initials in each stretch (sorted, disjoint), of one letter or all, and their followups
+   * whenever they came: the parts of a series' points that no bucket answers. INTERVAL() tells
+   * which stretch an initial is in (the count of stretch starts at or before it).
+   */
+  async countStretches(stretches: [Micros, Micros][], letter: Letter | null): Promise<{ count: number; followups: number }[]> {
+    const counts = stretches.map(() => ({ count: 0, followups: 0 }));
+    if (stretches.length === 0) return counts;
+    const rows = await this.read<RowDataPacket[]>(
+      `SELECT INTERVAL(i.ts, ${stretches.map(() => '?').join(', ')}) AS k, COUNT(DISTINCT i.uuid) AS count, COUNT(f.id) AS followups
+       FROM initials i LEFT JOIN followups f ON f.uuid = i.uuid
+       WHERE (${stretches.map(() => '(i.ts >= ? AND i.ts < ?)').join(' OR ')})${letter === null ? '' : ' AND i.symbol = ?'}
+       GROUP BY k`,
+      [...stretches.map(([from]) => from), ...stretches.flat(), ...(letter === null ? [] : [letter])],
+    );
+    for (const row of rows) counts[Number(row.k) - 1] = { count: Number(row.count), followups: Number(row.followups) };
+    return counts;
+  }
+
   /** The symbol dashboards in plain SQL over all events: what verify checks the rollups against. */
   async totals(): Promise<{ symbol: Letter; count: number; lo: Micros; hi: Micros; followups: number }[]> {
     return this.onBulkConnection(async (connection) => {

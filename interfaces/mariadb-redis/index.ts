@@ -5,7 +5,8 @@
 import { BackendUnavailableError, LETTERS, type BackendMetric, type DataInterface, type ExportRange, type FollowupResult, type InitialResult, type Letter, type RawEvent, type SymbolAggregate } from '../contract.ts';
 import { systemClock, type Micros } from '../time.ts';
 import { BatchWriter } from './batch-writer.ts';
-import { bucketHash, planRange } from './buckets.ts';
+import { checkedStarts, emptyPoints, type SeriesPoint, type SeriesQuery } from '../series.ts';
+import { bucketHash, planRange, planSeries } from './buckets.ts';
 import { EventsDb } from './events-db.ts';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 import { Recovery } from './recovery.ts';
@@ -140,6 +141,24 @@ export class MariadbRedisInterface implements DataInterface {
     const plan = planRange(lower, upper, this.now());
     const [sums, edges] = await Promise.all([this.view.sums(plan.buckets.map((bucket) => bucketHash(bucket.level.tag, bucket.index))), this.db.sumEdges(plan.edges)]);
     return LETTERS.map((letter) => aggregateOf(letter, sums, edges));
+  }
+
+  /** Each point planned as a range: its buckets summed per partition in Redis, its edges counted by MariaDB. */
+  async series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    const starts = checkedStarts(query);
+    const plan = planSeries(starts, query.upper, this.now());
+    const [parts, edges] = await Promise.all([
+      this.view.seriesCounts(plan.groups, query.symbol),
+      this.db.countStretches(plan.edges.map((edge) => edge.stretch), query.symbol),
+    ]);
+    const points = emptyPoints(starts);
+    const add = (point: number, counts: { count: number; followups: number }) => {
+      (points[point] as SeriesPoint).count += counts.count;
+      (points[point] as SeriesPoint).followups += counts.followups;
+    };
+    for (const counts of parts) counts.forEach((pointCounts, point) => add(point, pointCounts));
+    plan.edges.forEach((edge, i) => add(edge.point, edges[i] as { count: number; followups: number }));
+    return points;
   }
 
   async *exportEvents(range: ExportRange = {}): AsyncIterable<RawEvent> {

@@ -25,6 +25,12 @@ export interface LetterSums {
   hi: Micros | null;
 }
 
+/** Initials and their followups of one series point (or a part of one). */
+export interface SeriesCounts {
+  count: number;
+  followups: number;
+}
+
 /** What to read of one partition: hashes to sum, and hashes to get one by one. */
 export interface ViewRequest {
   part: number;
@@ -82,6 +88,7 @@ declare module 'ioredis' {
     ogRenewLease(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<number, Context>;
     ogDeleteAggregates(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<'deleted' | 'stale', Context>;
     ogRead(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<string, Context>;
+    ogReadSeries(numberOfKeys: number, keys: string[], args: (string | number)[]): Result<string, Context>;
   }
 }
 
@@ -94,6 +101,7 @@ const SCRIPTS = {
   ogRenewLease: 'renew-lease',
   ogDeleteAggregates: 'delete-aggregates',
   ogRead: 'read',
+  ogReadSeries: 'read-series',
 } as const;
 
 /** A script's text, its `--- @include "name"` lines replaced by scripts/name.lua. */
@@ -128,7 +136,7 @@ export class Rollups {
     // reconnects by itself. Without a listener ioredis would print each one.
     client.on('error', () => undefined);
     for (const [command, file] of Object.entries(SCRIPTS)) {
-      client.defineCommand(command, { lua: script(file), readOnly: command === 'ogRead' });
+      client.defineCommand(command, { lua: script(file), readOnly: command === 'ogRead' || command === 'ogReadSeries' });
     }
   }
 
@@ -250,6 +258,21 @@ export class Rollups {
       }),
     );
     return beforeDeadline(reads, deadlineIn(this.deadlineMs), 'Redis did not answer in time');
+  }
+
+  /**
+   * A partition's counts of each group of hashes (a series' point and the buckets that tile it), of
+   * one letter or all, atomically with its mark; a 503 past the deadline.
+   */
+  async readSeries(part: number, groups: string[][], letter: Letter | null): Promise<{ mark: BatchRef | undefined; counts: SeriesCounts[] }> {
+    const keys = [this.key(part, 'mark'), ...groups.flat().map((hash) => this.key(part, hash))];
+    const reply = beforeDeadline(this.client.ogReadSeries(keys.length, keys, [letter ?? '', ...groups.map((group) => group.length)]), deadlineIn(this.deadlineMs), 'Redis did not answer in time');
+    const [mark, flat] = JSON.parse(await reply) as [string | false, FieldValues];
+    const numbers = list(flat).map(Number);
+    return {
+      mark: typeof mark === 'string' ? parseMark(mark) : undefined,
+      counts: groups.map((_, i) => ({ count: numbers[2 * i] as number, followups: numbers[2 * i + 1] as number })),
+    };
   }
 
   /** The marks of `parts`, by partition (undefined: none). */

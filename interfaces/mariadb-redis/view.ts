@@ -19,17 +19,29 @@ import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { BatchRef, EdgeSums, EventsDb } from './events-db.ts';
 import { standing, type Recovery } from './recovery.ts';
-import type { LetterSums, Rollups } from './rollups.ts';
+import type { LetterSums, Rollups, SeriesCounts } from './rollups.ts';
 
 /** A view this many batches behind its head is completed from MariaDB; further behind, caught up first. */
 const MAX_TAIL_BATCHES = 20;
 /** Reads of a partition that rely on kept sums; past it (writes into the past keep coming), all from Redis. */
 const KEPT_ATTEMPTS = 2;
 
-/** A partition's sums at its mark (undefined: the rollups were lost). */
-interface PlacedView {
+/** A partition's read at its mark (undefined: the rollups were lost). */
+interface PlacedView<T> {
   mark: BatchRef | undefined;
-  letters: Map<Letter, LetterSums>;
+  value: T;
+}
+
+/**
+ * One kind of read of the partitions' views: the range's sums per letter, or a series' counts per
+ * point. What it asks Redis, and how the batches a view trails by add to what it got.
+ */
+interface Reading<T> {
+  /** What is read, and of which kind (for what this process keeps at the head). */
+  key: string;
+  read(parts: number[]): Promise<Map<number, PlacedView<T>>>;
+  /** `value` (its own, fresh from Redis) with the deltas of the batches it trails by added. */
+  addTail(value: T, deltas: DeltaSet): T;
 }
 
 export class View {
@@ -59,39 +71,71 @@ export class View {
    * included; a 503 past the deadline, whichever of its steps was slow.
    */
   sums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
-    return beforeDeadline(this.placedSums(hashes), deadlineIn(this.deadlineMs), 'the aggregates could not be read in time');
+    return this.placedReads({
+      key: hashes.join(' '),
+      read: (parts) => this.readViews(parts, hashes),
+      addTail: (letters, deltas) => addSums(letters, hashes.flatMap((hash) => {
+        const delta = deltas.hashes.get(hash);
+        return delta ? [delta.letters] : [];
+      })),
+    });
   }
 
-  private async placedSums(hashes: string[]): Promise<Map<Letter, LetterSums>[]> {
+  /**
+   * Each partition's counts of a series' points, of one letter or all: each point's initials in
+   * the buckets of its group of hashes, and their followups; every committed batch included, as
+   * sums are.
+   */
+  seriesCounts(groups: string[][], letter: Letter | null): Promise<SeriesCounts[][]> {
+    return this.placedReads({
+      key: `series ${letter ?? '*'} ${groups.map((group) => group.join(',')).join(' ')}`,
+      read: (parts) => this.readSeriesViews(parts, groups, letter),
+      addTail: (counts, deltas) => addCounts(counts, groups, letter, deltas),
+    });
+  }
+
+  /** Each partition's counts of the groups, with the mark they belong to. */
+  private async readSeriesViews(parts: number[], groups: string[][], letter: Letter | null): Promise<Map<number, PlacedView<SeriesCounts[]>>> {
+    const views = await Promise.all(parts.map((part) => this.rollups.readSeries(part, groups, letter))).catch((error: unknown) => {
+      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+    });
+    return new Map(views.map(({ mark, counts }, i) => [parts[i] as number, { mark, value: counts }]));
+  }
+
+  /** Each partition's read, within the deadline, whichever of its steps was slow. */
+  private placedReads<T>(reading: Reading<T>): Promise<T[]> {
+    return beforeDeadline(this.placed(reading), deadlineIn(this.deadlineMs), 'the aggregates could not be read in time');
+  }
+
+  private async placed<T>(reading: Reading<T>): Promise<T[]> {
     // The heads and the views are read at once: a view is atomic with its mark, so it can be
     // placed in the log whichever comes first. Partitions that had batches at the last read are
     // read ahead, but for those whose last read found their head unmoved (likely answered from
     // what this process kept at it); those that prove to have moved, and one that has its first
     // batch since, are read after.
-    const ahead = this.nonEmpty.filter((part) => !this.atHead.likelyKept(part, hashes));
-    const [heads, early] = await Promise.all([this.heads.get(), this.readViews(ahead, hashes)]);
+    const ahead = this.nonEmpty.filter((part) => !this.atHead.likelyKept(part, reading.key));
+    const [heads, early] = await Promise.all([this.heads.get(), reading.read(ahead)]);
     const parts = heads.flatMap((head, part) => (head.seq > 0 ? [part] : []));
     this.nonEmpty = parts;
     const kept = new Map(
       parts.flatMap((part) => {
-        const letters = this.atHead.get(part, heads[part] as BatchRef, hashes);
-        return letters ? [[part, letters] as const] : [];
+        const value = this.atHead.get<T>(part, heads[part] as BatchRef, reading.key);
+        return value === undefined ? [] : [[part, value] as const];
       }),
     );
-    const late = await this.readViews(parts.filter((part) => !early.has(part) && !kept.has(part)), hashes);
+    const late = await reading.read(parts.filter((part) => !early.has(part) && !kept.has(part)));
     return Promise.all(
       parts.map(async (part) => {
         const head = heads[part] as BatchRef;
-        const known = kept.get(part);
-        if (known) return known;
-        const placed = await this.place(part, head, (early.get(part) ?? late.get(part)) as PlacedView, hashes);
-        if (placed) return placed;
+        if (kept.has(part)) return kept.get(part) as T;
+        const placed = await this.place(part, head, (early.get(part) ?? late.get(part)) as PlacedView<T>, reading);
+        if (placed !== undefined) return placed;
         // Far behind: its writer does not project (cut off from Redis, stalled, gone) while it may
         // go on committing. This process reaches both stores, so it catches the view up (each batch
         // applies once, whoever applies it), then reads it again, within the read's deadline.
         await this.recovery.reconcile(part);
-        const again = (await this.readViews([part], hashes)).get(part) as PlacedView;
-        return (await this.place(part, head, again, hashes)) ?? this.refuse(part, 'behind', again.mark);
+        const again = (await reading.read([part])).get(part) as PlacedView<T>;
+        return (await this.place(part, head, again, reading)) ?? this.refuse(part, 'behind', again.mark);
       }),
     );
   }
@@ -101,19 +145,19 @@ export class View {
    * batches it trails by added from MariaDB; undefined when it trails by more. A view lost or
    * another log's is a 503 (mended meanwhile).
    */
-  private async place(part: number, head: BatchRef, { mark, letters }: PlacedView, hashes: string[]): Promise<Map<Letter, LetterSums> | undefined> {
+  private async place<T>(part: number, head: BatchRef, { mark, value }: PlacedView<T>, reading: Reading<T>): Promise<T | undefined> {
     const where = await standing(this.db, part, head, mark);
     if (where === 'current') {
       // At the head itself (not at a batch applied since the head was read): kept.
-      if ((mark as BatchRef).seq === head.seq) this.atHead.keep(part, head, hashes, letters);
-      return letters;
+      if ((mark as BatchRef).seq === head.seq) this.atHead.keep(part, head, reading.key, value);
+      return value;
     }
     if (where === 'behind' && head.seq - (mark as BatchRef).seq > MAX_TAIL_BATCHES) return undefined;
     if (where === 'behind') {
-      const tail = await this.tail(part, mark as BatchRef, head, hashes);
+      const tail = await this.tail(part, mark as BatchRef, head);
       if (tail) {
-        const atHead = addSums(letters, tail);
-        this.atHead.keep(part, head, hashes, atHead);
+        const atHead = reading.addTail(value, tail);
+        this.atHead.keep(part, head, reading.key, atHead);
         return atHead;
       }
     }
@@ -121,8 +165,8 @@ export class View {
   }
 
   /** Each partition's sums of the hashes; a partition whose kept sums proved stale is read again. */
-  private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PlacedView>> {
-    const placed = new Map<number, PlacedView>();
+  private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PlacedView<Map<Letter, LetterSums>>>> {
+    const placed = new Map<number, PlacedView<Map<Letter, LetterSums>>>();
     for (let attempt = 1; parts.length > 0; attempt++) {
       const plans = parts.map((part) => this.closed.plan(part, hashes, attempt <= KEPT_ATTEMPTS));
       const views = await this.rollups.read(plans.map((plan) => plan.request)).catch((error: unknown) => {
@@ -132,7 +176,7 @@ export class View {
       views.forEach((view, i) => {
         const plan = plans[i] as ReadPlan;
         const sums = this.closed.complete(plan, view);
-        if (sums) placed.set(plan.request.part, { mark: view.mark, letters: addSums(new Map(), sums) });
+        if (sums) placed.set(plan.request.part, { mark: view.mark, value: addSums(new Map(), sums) });
         else parts.push(plan.request.part);
       });
     }
@@ -140,17 +184,13 @@ export class View {
   }
 
   /**
-   * What the batches after `mark` up to `head` add to the given hashes, read from MariaDB;
-   * undefined when the log has no batch `mark` (the view is another log's).
+   * What the batches after `mark` up to `head` add to the rollups, read from MariaDB; undefined
+   * when the log has no batch `mark` (the view is another log's).
    */
-  private async tail(part: number, mark: BatchRef, head: BatchRef, hashes: string[]): Promise<Map<Letter, LetterDelta>[] | undefined> {
+  private async tail(part: number, mark: BatchRef, head: BatchRef): Promise<DeltaSet | undefined> {
     const { batches, counted } = await this.db.logFrom(part, mark.seq, head.seq - mark.seq + 1);
     if (batches[0]?.seq !== mark.seq || batches[0].token !== mark.token) return undefined;
-    const deltas = DeltaSet.of(counted, this.now());
-    return hashes.flatMap((hash) => {
-      const delta = deltas.hashes.get(hash);
-      return delta ? [delta.letters] : [];
-    });
+    return DeltaSet.of(counted, this.now());
   }
 
   private refuse(part: number, where: string, mark: BatchRef | undefined): never {
@@ -195,6 +235,21 @@ function addSums(into: Map<Letter, LetterSums>, more: Iterable<Map<Letter, Lette
     }
   }
   return into;
+}
+
+/** Adds to each point's counts (its own) what the deltas add to its group of hashes, of the letter or all. */
+function addCounts(counts: SeriesCounts[], groups: string[][], letter: Letter | null, deltas: DeltaSet): SeriesCounts[] {
+  groups.forEach((group, i) => {
+    const point = counts[i] as SeriesCounts;
+    for (const hash of group) {
+      for (const [symbol, delta] of deltas.hashes.get(hash)?.letters ?? []) {
+        if (letter !== null && symbol !== letter) continue;
+        point.count += delta.count;
+        point.followups += delta.followups;
+      }
+    }
+  });
+  return counts;
 }
 
 /**

@@ -12,6 +12,7 @@ import { formatMicros, parseTimestamp } from '../time.ts';
 import type { Micros } from '../time.ts';
 import { generateEvents, Random, recordEvent } from './event-stream.ts';
 import { Oracle } from './oracle.ts';
+import { edgeEvents, expectSeriesOf, seriesCases, streamSeries } from './series-contract.ts';
 
 const SECOND = 1_000_000;
 const HOUR = 3600 * SECOND;
@@ -59,6 +60,17 @@ export function dataInterfaceContract(
         const aggregates = await store.rangeAggregates(T0 - DAY, T0 + DAY);
         expect(aggregates.map((aggregate) => aggregate.symbol)).toEqual(LETTERS);
         aggregates.forEach((aggregate, i) => expectWellFormedAggregate(aggregate, LETTERS[i]!));
+      });
+
+      test('answers every bucket of a series, cut at the local boundaries of its zone, empty ones with zeros', async ({ store }) => {
+        const empty = new Oracle();
+        for (const query of seriesCases(Date.now() * 1000)) {
+          for (const symbol of [null, 'e'] as const) {
+            const answer = await store.series({ ...query, symbol });
+            expect(answer, `${query.tz} ${query.interval}`).toEqual(empty.series({ ...query, symbol }));
+            for (const point of answer) expect(Object.keys(point)).toEqual(['start', 'count', 'followups']);
+          }
+        }
       });
 
       test('ping resolves', async ({ store }) => {
@@ -203,6 +215,25 @@ export function dataInterfaceContract(
       });
     });
 
+    describe('series', () => {
+      test('counts initials on bucket boundaries and 1 µs either side, with their followups, in every zone', async ({ store, initial, followup }) => {
+        const oracle = new Oracle();
+        const cases = seriesCases(Date.now() * 1000);
+        let n = 0;
+        for (const event of edgeEvents(cases, new Random(24))) {
+          n += 1;
+          const uuid = uuidOf(n);
+          expect(await initial(n, event.symbol, event.ts)).toEqual(oracle.record({ type: 'initial', uuid, symbol: event.symbol, guess: true, ts: event.ts }));
+          for (let k = 1; k <= event.followups; k++) {
+            expect(await followup(n, event.ts + k * HOUR)).toEqual(oracle.record({ type: 'followup', uuid, ts: event.ts + k * HOUR }));
+          }
+        }
+        for (const query of cases) {
+          for (const symbol of [null, 'e', 'z', 'q'] as const) await expectSeriesOf(store, oracle, { ...query, symbol });
+        }
+      }, 5 * 60_000);
+    });
+
     describe('export', () => {
       test('yields every accepted event oldest first, ties in recording order, with exact fields', async ({ initial, followup, exported }) => {
         await initial(1, 'e', T0 + 10, false);
@@ -266,6 +297,7 @@ export function dataInterfaceContract(
         }
         const timestamps = requests.map(({ event }) => event.ts);
         await expectAnswersOf(store, oracle, probeRanges(new Random(1), timestamps, 50));
+        for (const query of streamSeries(new Random(1), timestamps)) await expectSeriesOf(store, oracle, query);
       }, 10 * 60_000);
 
       test('stored through loadEvents, the bulk path, answers as if each event were recorded', async ({ store }) => {
@@ -277,6 +309,7 @@ export function dataInterfaceContract(
         await store.loadEvents(stored.slice(0, 1000));
         await store.loadEvents(stored.slice(1000));
         await expectAnswersOf(store, oracle, probeRanges(new Random(2), stored.map((event) => event.ts), 50));
+        for (const query of streamSeries(new Random(2), stored.map((event) => event.ts))) await expectSeriesOf(store, oracle, query);
       }, 5 * 60_000);
     });
   });

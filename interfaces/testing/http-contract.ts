@@ -268,6 +268,83 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
       });
     });
 
+    describe('GET /dashboard/series/:lower/:upper', () => {
+      type Series = { interval: string; tz: string; symbol: string | null; points: { start: string; count: number; followups: number }[] };
+      const series = (path: string) => h.json(`/dashboard/series/${path}`) as Promise<Series>;
+      const initialAt = async (uuid: string, symbol: string, ts: string) => {
+        h.now = parseTimestamp(ts) as Micros;
+        expect((await h.post(`/initial?uuid=${uuid}&symbol=${symbol}`)).status).toBe(200);
+      };
+      const counted = (count: number) => (options.shapesOnly ? 0 : count);
+
+      it('answers the 25-hour day of Berlin at 1h: 02:00 twice, told apart by its offset, every hour present', async () => {
+        await initialAt(UUID_A, 'e', '2026-10-25T02:30+02:00');
+        await initialAt(UUID_B, 'k', '2026-10-25T02:00+01:00');
+        h.now += 1;
+        await h.post(`/followup?uuid=${UUID_B}`);
+        const answer = await series('2026-10-25/2026-10-26?interval=1h&tz=Europe/Berlin');
+        expect(Object.keys(answer)).toEqual(['interval', 'tz', 'symbol', 'points']);
+        expect({ ...answer, points: answer.points.length }).toEqual({ interval: '1h', tz: 'Europe/Berlin', symbol: null, points: 25 });
+        expect(answer.points.slice(1, 5)).toEqual([
+          { start: '2026-10-25T01:00:00.000000+02:00', count: 0, followups: 0 },
+          { start: '2026-10-25T02:00:00.000000+02:00', count: counted(1), followups: 0 },
+          { start: '2026-10-25T02:00:00.000000+01:00', count: counted(1), followups: counted(1) },
+          { start: '2026-10-25T03:00:00.000000+01:00', count: 0, followups: 0 },
+        ]);
+        expect(answer.points.at(-1)?.start).toBe('2026-10-25T23:00:00.000000+01:00');
+        const letterK = await series('2026-10-25/2026-10-26?interval=1d&tz=Europe/Berlin&symbol=k');
+        expect(letterK).toEqual({ interval: '1d', tz: 'Europe/Berlin', symbol: 'k', points: [{ start: '2026-10-25T00:00:00.000000+02:00', count: counted(1), followups: counted(1) }] });
+      });
+
+      it('cuts hours at :15 past the UTC hour in Asia/Kathmandu, with partial first and last buckets, and sums to the range dashboard', async () => {
+        await initialAt(UUID_A, 'e', '2026-06-01 18:14:59.999999');
+        await initialAt(UUID_B, 'e', '2026-06-01 18:15');
+        const path = `${encodeURIComponent('2026-06-01 23:30:00.5')}/2026-06-02T01:00:00.000001?interval=1h&tz=Asia/Kathmandu`;
+        const answer = await series(path);
+        expect(answer.points).toEqual([
+          { start: '2026-06-01T23:30:00.500000+05:45', count: counted(1), followups: 0 },
+          { start: '2026-06-02T00:00:00.000000+05:45', count: counted(1), followups: 0 },
+          { start: '2026-06-02T01:00:00.000000+05:45', count: 0, followups: 0 },
+        ]);
+        const range = (await h.json(`/dashboard/range/${encodeURIComponent('2026-06-01T23:30:00.5+05:45')}/${encodeURIComponent('2026-06-02T01:00:00.000001+05:45')}`)) as { count: number }[];
+        expect(range[4]?.count).toBe(answer.points.reduce((sum, point) => sum + point.count, 0));
+      });
+
+      it('reads bounds without an offset in tz (UTC by default), and those with Z or an offset as they say', async () => {
+        await initialAt(UUID_A, 'e', '2026-06-01 23:59:59.999999');
+        expect((await series('2026-06-01/2026-06-02?interval=1d')).points).toEqual([{ start: '2026-06-01T00:00:00.000000+00:00', count: counted(1), followups: 0 }]);
+        expect((await series('2026-06-02/2026-06-03?interval=1d&tz=Asia/Kolkata')).points).toEqual([{ start: '2026-06-02T00:00:00.000000+05:30', count: counted(1), followups: 0 }]);
+        expect((await series('2026-06-02T00:00Z/2026-06-03Z?interval=1d&tz=Asia/Kolkata')).points[0]).toEqual({ start: '2026-06-02T05:30:00.000000+05:30', count: 0, followups: 0 });
+        // A + right after the date is an encoded space; tz is echoed as given.
+        const answer = await series('2026-06-02+05:29/2026-06-02T05:31+05:30?interval=1m&tz=Asia/Kolkata');
+        expect(answer.points.map((point) => [point.start, point.count])).toEqual([
+          ['2026-06-02T05:29:00.000000+05:30', counted(1)],
+          ['2026-06-02T05:30:00.000000+05:30', 0],
+        ]);
+        expect(answer.tz).toBe('Asia/Kolkata');
+      });
+
+      it.each([
+        ['2026-06-01/2026-06-02', /interval is required: use 1m, 10m, 1h, 1d/],
+        ['2026-06-01/2026-06-02?interval=2h', /interval "2h" is not accepted: use 1m, 10m, 1h, 1d/],
+        ['2026-06-01/2026-06-02?interval=1h&interval=1d', /interval must be given once/],
+        ['2026-06-01/2026-06-02?interval=1h&tz=Europe/Nowhere', /tz "Europe\/Nowhere" is not a known time zone: use an IANA zone name/],
+        ['2026-06-01/2026-06-02?interval=1h&tz=%2B05:30', /tz "\+05:30" is not a known time zone/],
+        ['2026-06-01/2026-06-02?interval=1h&symbol=A', /symbol "A" is not accepted: give exactly one letter/],
+        ['2026-06-02/2026-06-01?interval=1h', /is not before upper bound/],
+        ['2026-06-01/2026-06-01?interval=1h', /is not before upper bound/],
+        ['2026-02-30/2026-06-01?interval=1h', /lower "2026-02-30" is not a valid date/],
+        ['2026-06-01/2300-01-01?interval=1d', SPAN],
+        ['2026-01-01/2026-03-01?interval=1m', /more than 10000 points: use interval 10m, or a shorter range/],
+        ['2026-01-01/2026-04-15?interval=10m', /more than 10000 points: use interval 1h, or a shorter range/],
+        ['1800-01-01/2200-01-01?interval=1h', /more than 10000 points: use a shorter range/],
+      ])('refuses %s with a 400 that says why', async (path, message) => {
+        const response = await fetch(`${h.url}/dashboard/series/${path}`);
+        expect(response.status).toBe(400);
+        expect((await response.json()).error).toMatch(message);
+      });
+    });
+
     describe('GET /events', () => {
       const events = async (query: string, init?: RequestInit) => {
         const response = await fetch(`${h.url}/events${query}`, init);
@@ -383,6 +460,9 @@ export function httpContract(name: string, open: () => Promise<DataInterface>, o
         ['GET /initial', () => fetch(`${h.url}/initial?uuid=${UUID_B}&symbol=a`), 405, /accepts POST/],
         ['unknown route', () => h.post('/initials'), 404, /no route/],
         ['unknown dashboard letter', () => fetch(`${h.url}/dashboard/symbol/ae`), 400, /exactly one letter/],
+        ['series in an unknown zone', () => fetch(`${h.url}/dashboard/series/2017-06-28/2017-06-29?interval=1h&tz=Mars/Olympus`), 400, /not a known time zone/],
+        ['series of too many points', () => fetch(`${h.url}/dashboard/series/2017-06-28/2017-07-28?interval=1m`), 400, /use interval 10m/],
+        ['POST to a series', () => h.post('/dashboard/series/2017-06-28/2017-06-29?interval=1h'), 405, /accepts GET/],
         ['bad percent-encoding', () => fetch(`${h.url}/dashboard/symbol/%E0%A4%A`), 400, /./],
       ];
 
@@ -437,6 +517,7 @@ function countingWrites(data: DataInterface, h: Harness): DataInterface {
     symbolAggregate: (symbol) => data.symbolAggregate(symbol),
     symbolAggregates: () => data.symbolAggregates(),
     rangeAggregates: (lower, upper) => data.rangeAggregates(lower, upper),
+    series: (query) => data.series(query),
     exportEvents: (range) => data.exportEvents(range),
     loadEvents: (events) => data.loadEvents(events),
     ping: () => data.ping(),

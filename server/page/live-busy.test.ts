@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteInterface } from '../../interfaces/sqlite.ts';
 import { parseTimestamp, type Micros } from '../../interfaces/time.ts';
+import { dashboardRoutes } from '../dashboards.ts';
 import { errorHandler } from '../errors.ts';
 import { collectPageErrors, launchChromium, type Chromium } from './chromium.ts';
 import { pageRoutes } from './routes.ts';
@@ -26,9 +27,11 @@ describe('dashboard page while the live streams are at their cap', () => {
   beforeAll(async () => {
     chromium = await launchChromium();
     data = await SqliteInterface.open(':memory:');
-    // The page routes alone, with a cap of one stream and a short Retry-After to keep the test short.
+    // The page routes (and the dashboards its chart asks), with a cap of one stream and a short
+    // Retry-After to keep the test short.
     const app = express()
       .use(pageRoutes({ data, logger: pino({ level: 'silent' }), maxLiveStreams: 1, liveRetryAfterSeconds: 1 }))
+      .use('/dashboard', dashboardRoutes(data))
       .use(errorHandler((error) => unexpectedErrors.push(error)));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -58,8 +58,11 @@ const chromium = await launchChromium({ width: 1100, height: 800 }, 'Europe/Berl
 try {
   const page = await chromium.context.newPage();
   const errors = collectPageErrors(page);
+  // The page's today is the sample's second day, so that its chart of events over time has data.
+  await page.clock.setFixedTime(new Date('2017-06-29T16:00:00Z'));
   await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard`);
   await page.waitForSelector('#letters:not([aria-busy])');
+  await page.waitForSelector('#series-chart rect.bar');
   if (errors.length > 0) throw new Error(`the page reported errors:\n${errors.join('\n')}`);
   await mkdir(path.dirname(OUTPUT), { recursive: true });
   await page.screenshot({ path: OUTPUT, fullPage: true });

@@ -1,16 +1,19 @@
 /* global document, EventSource, fetch, localStorage, setTimeout */
 // The dashboard page: all time, live from the server's event stream (GET /dashboard/live), or a
 // time range from the JSON API (GET /dashboard/range/...), shown as a table and a bar chart, with
-// times in the browser's zone or in UTC, as the reader chooses.
+// times in the browser's zone or in UTC, as the reader chooses; above them, the events over time
+// (GET /dashboard/series/...) of the range shown, or of today while all time is shown.
 
 import { barChart } from './chart.js';
 import { changeZone, presetToday, rangeUrl, readRange } from './range-form.js';
+import { seriesView } from './series-view.js';
 import { letterTable } from './table.js';
-import { formatInstant, LOCAL_ZONE_NAME, timeZone, wallTimeInputs } from './zone.js';
+import { dayAround, formatInstant, LOCAL_ZONE_NAME, timeZone, wallTimeInputs } from './zone.js';
 
 const byId = (id) => document.getElementById(id);
 const showTable = letterTable(byId('letters'));
 const showChart = barChart(byId('chart'));
+const series = seriesView({ svg: byId('series-chart'), select: byId('series-interval'), note: byId('series-note') });
 const form = byId('range-form');
 const heading = byId('view-heading');
 const updatedAt = byId('updated-at');
@@ -29,6 +32,8 @@ let latest;
 let latestAt;
 /** The range shown instead, if any: its bounds (instants), its aggregates and when they were read. */
 let range;
+/** What the events-over-time chart shows: a range, in a zone. */
+let charted;
 
 /** The heading, the note under it, the table and the chart, for what is shown, in the zone shown. */
 function showView() {
@@ -41,6 +46,20 @@ function showView() {
     updatedAt.textContent = `Not live: read at ${timeOfDay(range.readAt)}. Show the range again to refresh it.`;
     show(range.aggregates);
   }
+  showSeries();
+}
+
+/** The chart over the range shown, or today in the zone shown; asked again if that is what it shows. */
+function showSeries() {
+  const today = range === undefined ? dayAround(zone, new Date()) : undefined;
+  const wanted = today ? { lower: today.start, upper: today.end } : { lower: range.lower, upper: range.upper };
+  const same = charted?.zone === zone && charted.range.lower.getTime() === wanted.lower.getTime() && charted.range.upper.getTime() === wanted.upper.getTime();
+  if (same) {
+    series.refresh();
+    return;
+  }
+  charted = { zone, range: wanted };
+  series.show(zone, wanted);
 }
 
 function show(aggregates) {
@@ -83,6 +102,7 @@ function connectLive() {
     latestAt = new Date();
     setLiveStatus('Live: the numbers update as events arrive.');
     if (range === undefined) showView();
+    else series.refresh();
   });
   stream.addEventListener('unavailable', (event) => {
     setLiveStatus(`Live updates paused: ${JSON.parse(event.data).error}. Retrying…`);

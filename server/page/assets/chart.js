@@ -52,7 +52,8 @@ function addBar(svg, letter, index) {
   return { rect, title };
 }
 
-function element(name, attributes) {
+/** An SVG element with these attributes. */
+export function element(name, attributes) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
   return node;
