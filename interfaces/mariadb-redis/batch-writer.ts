@@ -36,7 +36,7 @@ type Outcome = InitialResult | FollowupResult;
 
 interface Request {
   event: RawEvent;
-  /** Refuses the request if it is still queued at its deadline (both lanes held up). */
+  /** Refuses the request if it is still queued at its deadline (the batch before it held up). */
   timer: NodeJS.Timeout;
   resolve(outcome: Outcome): void;
   reject(error: unknown): void;
