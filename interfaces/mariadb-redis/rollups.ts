@@ -31,40 +31,44 @@ export interface SeriesCounts {
   followups: number;
 }
 
-/** What to read of one partition: hashes to sum, and hashes to get one by one. */
+/** What to read of one partition: hashes to sum, and hashes to get whole (closed buckets the reader keeps). */
 export interface ViewRequest {
   part: number;
   sum: string[];
   each: string[];
 }
 
+/** What to read of one partition for a series: hashes to sum into their points, and hashes to get whole. */
+export interface SeriesRequest {
+  part: number;
+  sum: string[];
+  /** The point each hash to sum counts into. */
+  points: number[];
+  each: string[];
+}
+
 /**
  * A partition's hashes as one read saw them, with the mark they belong to (undefined: the rollups
- * were lost) and the version of each level's closed buckets.
+ * were lost), the version of each level's closed buckets, and the hashes asked whole, in order.
  */
-export interface PartitionView {
+interface PlacedHashes {
   mark: BatchRef | undefined;
+  levels: Levels;
+  each: Map<Letter, LetterSums>[];
+}
+
+export interface PartitionView extends PlacedHashes {
   /** The sums of the hashes asked to be summed. */
   letters: Map<Letter, LetterSums>;
-  /** Each hash asked one by one. */
-  each: Map<string, Map<Letter, LetterSums>>;
-  levels: Levels;
+}
+
+export interface SeriesView extends PlacedHashes {
+  /** The counts of the points that hashes were summed into. */
+  points: Map<number, SeriesCounts>;
 }
 
 /** Per level tag: the highest bucket index written, and the version of the buckets closed below it. */
 export type Levels = Map<string, { highest: number; version: string }>;
-
-/**
- * The version under which a bucket's sums stay true, given its partition's levels: a bucket at
- * least two below its level's highest is closed, and a write into it (apply-batch) or a rebuild
- * (finish-rebuild) changes the version. Undefined for a bucket that may still change under the
- * same version, and for the totals.
- */
-export function closedVersion(levels: Levels | undefined, hash: string): string | undefined {
-  const bucket = bucketOf(hash);
-  const level = bucket && levels?.get(bucket.tag);
-  return level && bucket.index < level.highest - 1 ? level.version : undefined;
-}
 
 export interface RollupsOptions {
   /** Prefix of every key (default 'og:'): lets two deployments share a Redis. */
@@ -73,7 +77,10 @@ export interface RollupsOptions {
   deadlineMs: number;
 }
 
-/** read.lua's answer, decoded: the mark, the levels hash, the sums, then each hash read one by one (field, value pairs; {} when empty). */
+/**
+ * read.lua's and read-series.lua's answer, decoded: the mark, the levels hash, the sums (field, value
+ * pairs; or point, count, followups triples), then each hash read whole (field, value pairs); {} when empty.
+ */
 type ReadReply = [string | false, FieldValues, FieldValues, ...FieldValues[]];
 type FieldValues = string[] | Record<string, never>;
 
@@ -242,37 +249,38 @@ export class Rollups {
 
   /**
    * Reads hashes ('total', 's:123', ...) of partitions, each partition's atomically with its mark:
-   * some summed, some one by one; a 503 past the deadline (a request's read).
+   * some summed, some whole; a 503 past the deadline (a request's read).
    */
   read(requests: ViewRequest[]): Promise<PartitionView[]> {
-    const reads = Promise.all(
-      requests.map(async ({ part, sum, each }) => {
-        const keys = [this.key(part, 'mark'), this.key(part, 'levels'), ...[...sum, ...each].map((hash) => this.key(part, hash))];
-        const [mark, levels, sums, ...hashes] = JSON.parse(await this.client.ogRead(keys.length, keys, [sum.length])) as ReadReply;
-        return {
-          mark: typeof mark === 'string' ? parseMark(mark) : undefined,
-          letters: parseSums(list(sums)),
-          each: new Map(each.map((hash, i) => [hash, parseSums(list(hashes[i]))])),
-          levels: parseLevels(list(levels)),
-        };
-      }),
-    );
-    return beforeDeadline(reads, deadlineIn(this.deadlineMs), 'Redis did not answer in time');
+    return this.readPlaced(requests, async ({ part, sum, each }) => {
+      const keys = this.readKeys(part, [...sum, ...each]);
+      const [mark, levels, sums, ...hashes] = JSON.parse(await this.client.ogRead(keys.length, keys, [sum.length])) as ReadReply;
+      return { ...placedHashes(mark, levels, hashes), letters: parseSums(list(sums)) };
+    });
   }
 
   /**
-   * A partition's counts of each group of hashes (a series' point and the buckets that tile it), of
-   * one letter or all, atomically with its mark; a 503 past the deadline.
+   * Reads a series' hashes of partitions, of one letter or all, each partition's atomically with its
+   * mark: some summed into their points, some whole; a 503 past the deadline.
    */
-  async readSeries(part: number, groups: string[][], letter: Letter | null): Promise<{ mark: BatchRef | undefined; counts: SeriesCounts[] }> {
-    const keys = [this.key(part, 'mark'), ...groups.flat().map((hash) => this.key(part, hash))];
-    const reply = beforeDeadline(this.client.ogReadSeries(keys.length, keys, [letter ?? '', ...groups.map((group) => group.length)]), deadlineIn(this.deadlineMs), 'Redis did not answer in time');
-    const [mark, flat] = JSON.parse(await reply) as [string | false, FieldValues];
-    const numbers = list(flat).map(Number);
-    return {
-      mark: typeof mark === 'string' ? parseMark(mark) : undefined,
-      counts: groups.map((_, i) => ({ count: numbers[2 * i] as number, followups: numbers[2 * i + 1] as number })),
-    };
+  readSeries(requests: SeriesRequest[], letter: Letter | null): Promise<SeriesView[]> {
+    return this.readPlaced(requests, async ({ part, sum, points, each }) => {
+      const keys = this.readKeys(part, [...sum, ...each]);
+      const [mark, levels, counts, ...hashes] = JSON.parse(await this.client.ogReadSeries(keys.length, keys, [letter ?? '', sum.length, ...points])) as ReadReply;
+      const numbers = list(counts).map(Number);
+      const summed = new Map<number, SeriesCounts>();
+      for (let i = 0; i < numbers.length; i += 3) summed.set(numbers[i] as number, { count: numbers[i + 1] as number, followups: numbers[i + 2] as number });
+      return { ...placedHashes(mark, levels, hashes), points: summed };
+    });
+  }
+
+  private readPlaced<R, V>(requests: R[], readOne: (request: R) => Promise<V>): Promise<V[]> {
+    return beforeDeadline(Promise.all(requests.map(readOne)), deadlineIn(this.deadlineMs), 'Redis did not answer in time');
+  }
+
+  /** A read's keys: the partition's mark and levels, then its hashes. */
+  private readKeys(part: number, hashes: string[]): string[] {
+    return [this.key(part, 'mark'), this.key(part, 'levels'), ...hashes.map((hash) => this.key(part, hash))];
   }
 
   /** The marks of `parts`, by partition (undefined: none). */
@@ -365,6 +373,10 @@ export function storedFields(delta: HashDelta): Record<string, string> {
     if (d.followups > 0) fields[`f${letter}`] = `${d.followups}`;
   }
   return fields;
+}
+
+function placedHashes(mark: string | false, levels: FieldValues, hashes: FieldValues[]): PlacedHashes {
+  return { mark: typeof mark === 'string' ? parseMark(mark) : undefined, levels: parseLevels(list(levels)), each: hashes.map((hash) => parseSums(list(hash))) };
 }
 
 /** cjson writes an empty list as {}. */

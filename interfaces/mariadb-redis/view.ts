@@ -7,14 +7,14 @@
 // one further behind is caught up by this process, then read again (a writer that cannot reach
 // Redis does not hold up the others' reads); one lost or holding another log's batches is mended,
 // and the read answers 503.
-// Closed buckets' sums come from this process's copy when they are still true (closed-buckets.ts),
-// and a partition whose head did not move since this process read it at its head is answered from
-// that read (at-head.ts).
+// Closed buckets' sums, of a range or a series, come from this process's copy when they are still
+// true (closed-buckets.ts), and a partition whose head did not move since this process read it at
+// its head is answered from that read (at-head.ts).
 
 import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggregate } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { AtHead } from './at-head.ts';
-import { ClosedBuckets, type ReadPlan } from './closed-buckets.ts';
+import { ClosedBuckets, countsOf, type ReadPlan } from './closed-buckets.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { BatchRef, EdgeSums, EventsDb } from './events-db.ts';
@@ -94,12 +94,33 @@ export class View {
     });
   }
 
-  /** Each partition's counts of the groups, with the mark they belong to. */
+  /** Each partition's counts of the groups; a partition whose kept sums proved stale is read again. */
   private async readSeriesViews(parts: number[], groups: string[][], letter: Letter | null): Promise<Map<number, PlacedView<SeriesCounts[]>>> {
-    const views = await Promise.all(parts.map((part) => this.rollups.readSeries(part, groups, letter))).catch((error: unknown) => {
-      throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
-    });
-    return new Map(views.map(({ mark, counts }, i) => [parts[i] as number, { mark, value: counts }]));
+    const hashes = groups.flat();
+    const pointOf = groups.flatMap((group, point) => group.map(() => point));
+    const placed = new Map<number, PlacedView<SeriesCounts[]>>();
+    for (let attempt = 1; parts.length > 0; attempt++) {
+      const plans = this.closed.plan(parts, hashes, attempt <= KEPT_ATTEMPTS);
+      const requests = plans.map(({ part, sum, each }) => ({ part, sum: sum.map((i) => hashes[i] as string), points: sum.map((i) => pointOf[i] as number), each: each.map((i) => hashes[i] as string) }));
+      const views = await this.rollups.readSeries(requests, letter).catch((error: unknown) => {
+        throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
+      });
+      parts = [];
+      views.forEach((view, i) => {
+        const plan = plans[i] as ReadPlan;
+        if (!this.closed.settle(plan, hashes, view)) return void parts.push(plan.part);
+        const counts = groups.map((): SeriesCounts => ({ count: 0, followups: 0 }));
+        const add = (point: number, more: SeriesCounts) => {
+          (counts[point] as SeriesCounts).count += more.count;
+          (counts[point] as SeriesCounts).followups += more.followups;
+        };
+        for (const [point, more] of view.points) add(point, more);
+        plan.each.forEach((index, j) => add(pointOf[index] as number, countsOf({ letters: view.each[j] as Map<Letter, LetterSums> }, letter)));
+        for (const [index, kept] of plan.kept) add(pointOf[index] as number, countsOf(kept, letter));
+        placed.set(plan.part, { mark: view.mark, value: counts });
+      });
+    }
+    return placed;
   }
 
   /** Each partition's read, within the deadline, whichever of its steps was slow. */
@@ -168,16 +189,16 @@ export class View {
   private async readViews(parts: number[], hashes: string[]): Promise<Map<number, PlacedView<Map<Letter, LetterSums>>>> {
     const placed = new Map<number, PlacedView<Map<Letter, LetterSums>>>();
     for (let attempt = 1; parts.length > 0; attempt++) {
-      const plans = parts.map((part) => this.closed.plan(part, hashes, attempt <= KEPT_ATTEMPTS));
-      const views = await this.rollups.read(plans.map((plan) => plan.request)).catch((error: unknown) => {
+      const plans = this.closed.plan(parts, hashes, attempt <= KEPT_ATTEMPTS);
+      const requests = plans.map(({ part, sum, each }) => ({ part, sum: sum.map((i) => hashes[i] as string), each: each.map((i) => hashes[i] as string) }));
+      const views = await this.rollups.read(requests).catch((error: unknown) => {
         throw BackendUnavailableError.wrap(error, 'the aggregates store (Redis)');
       });
       parts = [];
       views.forEach((view, i) => {
         const plan = plans[i] as ReadPlan;
-        const sums = this.closed.complete(plan, view);
-        if (sums) placed.set(plan.request.part, { mark: view.mark, value: addSums(new Map(), sums) });
-        else parts.push(plan.request.part);
+        if (!this.closed.settle(plan, hashes, view)) return void parts.push(plan.part);
+        placed.set(plan.part, { mark: view.mark, value: addSums(new Map(), [view.letters, ...view.each, ...plan.kept.map(([, kept]) => kept.letters)]) });
       });
     }
     return placed;

@@ -1,41 +1,52 @@
 --[[
-read-series: one partition's counts for the buckets of a time series, with the mark they belong
-to, in one atomic step. Each point of the series is a group of aggregate hashes (the buckets that
-tile it); the script sums each group's initials and followups, of one letter or of all, next to
-the data, so two numbers per point cross the wire instead of 26 letters' fields per hash.
+read-series: one partition's counts for the points of a time series, with the mark they belong
+to, in one atomic step. A point is tiled by buckets: the ones that may still change are summed
+here, initials and followups of one letter or of all, next to the data, so that three numbers a
+point cross the wire instead of 26 letters' fields a bucket; closed ones the reader keeps come
+whole (or not at all, once it holds them).
 
-KEYS[1]   the partition's mark, "seq:token": the last batch the sums include (absent: lost)
-KEYS[2..] aggregate hashes (absent ones count as empty), group after group
+KEYS[1]   the partition's mark
+KEYS[2]   the partition's levels hash
+KEYS[3..] aggregate hashes (absent ones count as empty): ARGV[2] of them to sum, then the others
 ARGV[1]   the letter to count, or '' for all letters together
-ARGV[2..] the number of hashes in each group, in order
+ARGV[2]   how many of the hashes to sum
+ARGV[3..] for each of those, the point it counts into
 
-Returns, as one JSON text, [ the mark or false, [count, followups] of each group in order,
-flattened ]; counts as decimal strings (cjson's 14 digits would round large ones).
+Returns placedRead's answer (includes/placed-read.lua) with the sums as point, count, followups
+of each point that hashes were summed into.
 ]]
+--- @include "includes/placed-read"
 local letter = ARGV[1]
-local out = {}
-local k = 2
-for g = 2, #ARGV do
-  local count, followups = 0, 0
-  for _ = 1, tonumber(ARGV[g]) do
-    if letter ~= '' then
-      local values = redis.call('HMGET', KEYS[k], 'c' .. letter, 'f' .. letter)
-      count = count + (tonumber(values[1]) or 0)
-      followups = followups + (tonumber(values[2]) or 0)
-    else
-      local flat = redis.call('HGETALL', KEYS[k])
-      for j = 1, #flat, 2 do
-        local kind = string.byte(flat[j]) -- 'c' = 99, 'f' = 102; 'l', 'h' are times
-        if kind == 99 then
-          count = count + tonumber(flat[j + 1])
-        elseif kind == 102 then
-          followups = followups + tonumber(flat[j + 1])
-        end
+local summed = tonumber(ARGV[2])
+local points, counts, followups = {}, {}, {}
+for i = 1, summed do
+  local count, followup = 0, 0
+  if letter ~= '' then
+    local values = redis.call('HMGET', KEYS[2 + i], 'c' .. letter, 'f' .. letter)
+    count, followup = tonumber(values[1]) or 0, tonumber(values[2]) or 0
+  else
+    local flat = redis.call('HGETALL', KEYS[2 + i])
+    for j = 1, #flat, 2 do
+      local kind = string.byte(flat[j]) -- 'c' = 99, 'f' = 102; 'l', 'h' are times
+      if kind == 99 then
+        count = count + tonumber(flat[j + 1])
+      elseif kind == 102 then
+        followup = followup + tonumber(flat[j + 1])
       end
     end
-    k = k + 1
   end
-  out[#out + 1] = string.format('%.0f', count)
-  out[#out + 1] = string.format('%.0f', followups)
+  local point = ARGV[2 + i]
+  if counts[point] == nil then
+    points[#points + 1] = point
+    counts[point], followups[point] = count, followup
+  else
+    counts[point], followups[point] = counts[point] + count, followups[point] + followup
+  end
 end
-return cjson.encode({ redis.call('GET', KEYS[1]), out })
+local sums = {}
+for _, point in ipairs(points) do
+  sums[#sums + 1] = point
+  sums[#sums + 1] = string.format('%.0f', counts[point])
+  sums[#sums + 1] = string.format('%.0f', followups[point])
+end
+return placedRead(sums, 3 + summed)

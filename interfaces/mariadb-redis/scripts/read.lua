@@ -1,20 +1,18 @@
 --[[
 read: one partition's aggregate hashes with the mark they belong to, in one atomic step. The
 first hashes are summed next to the data, so only 26 letters cross the wire; the others (closed
-buckets the reader keeps) come each on its own.
+buckets the reader keeps) come whole.
 
-KEYS[1]   the partition's mark, "seq:token": the last batch the sums include (absent: lost)
-KEYS[2]   the partition's levels hash ('base', each level's highest bucket 't'..tag and version 'v'..tag)
+KEYS[1]   the partition's mark
+KEYS[2]   the partition's levels hash
 KEYS[3..] aggregate hashes (absent ones count as empty): ARGV[1] of them to sum, then the others
 ARGV[1]   how many of the hashes to sum
 
-Returns, as one JSON text (decoded at once by the reader, where a reply of hundreds of values
-would cost it more than the whole read costs Redis), [ the mark or false, the levels hash's field,
-value pairs, the sums' field, value pairs, then each other hash's field, value pairs ]; an empty
-list comes as {}. Sums: 'c'..letter count and 'f'..letter followups summed, 'l'..letter earliest
-the smallest, 'h'..letter latest the largest; values as decimal strings (microseconds fit in a
-Lua number exactly, below 2^53, but not in cjson's 14 digits).
+Returns placedRead's answer (includes/placed-read.lua) with the sums as field, value pairs:
+'c'..letter count and 'f'..letter followups summed, 'l'..letter earliest the smallest, 'h'..letter
+latest the largest.
 ]]
+--- @include "includes/placed-read"
 local summed = tonumber(ARGV[1])
 local sums, fields = {}, {}
 for i = 3, 2 + summed do
@@ -42,6 +40,4 @@ for _, field in ipairs(fields) do
   flatSums[#flatSums + 1] = field
   flatSums[#flatSums + 1] = string.format('%.0f', sums[field])
 end
-local out = { redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), flatSums }
-for i = 3 + summed, #KEYS do out[#out + 1] = redis.call('HGETALL', KEYS[i]) end
-return cjson.encode(out)
+return placedRead(flatSums, 3 + summed)
