@@ -86,6 +86,8 @@ describe('mariadb-redis under faults', () => {
     const data = await servers.openInterface();
     const server = await startAppServer({ ...servers.env(), WORKERS: '2' });
     servers.afterTest(() => server.stop());
+    // /healthz answers once one process listens; the load's connections are made at once, so both must.
+    await expect.poll(() => server.output().match(/"msg":"listening"/g)?.length ?? 0, { timeout: 30_000 }).toBe(2);
     const ledger = await drive({ urls: [server.url], initials: 2000, concurrency: 8, followupEvery: 3 });
     // Two writers indeed: each process writes its own partition.
     expect(await servers.mariadb.query('SELECT COUNT(DISTINCT part) AS writers FROM batches')).toEqual([{ writers: 2 }]);
