@@ -1,4 +1,4 @@
-// `npm run verify` and `npm run rebuild` as a user runs them: on real servers, through npm.
+// `npm run verify`, `npm run rebuild` and `npm run migrate` as a user runs them: on real servers, through npm.
 
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -38,12 +38,12 @@ async function npmRun(script: string, ...args: string[]): Promise<{ code: number
   }
 }
 
-describe('npm run verify and npm run rebuild', () => {
+describe('npm run verify, npm run rebuild and npm run migrate', () => {
   it('say what they do with --help (exit 0), and refuse an unknown argument (exit 2)', async () => {
-    for (const script of ['verify', 'rebuild']) {
+    for (const script of ['verify', 'rebuild', 'migrate']) {
       const help = await npmRun(script, '--help');
       expect(help.code).toBe(0);
-      expect(help.output).toMatch(/^Usage: npm run verify \| npm run rebuild[^]*Exit status 2/);
+      expect(help.output).toMatch(/^Usage: npm run verify \| npm run rebuild \| npm run migrate[^]*Exit status 2/);
     }
     const wrong = await npmRun('verify', '--fast');
     expect(wrong.code).toBe(2);
@@ -69,5 +69,37 @@ describe('npm run verify and npm run rebuild', () => {
     expect(result.output).toMatch(/rebuilt the aggregates of 8 partitions from MariaDB/);
     expect(result.code).toBe(0);
     expect((await npmRun('verify')).code).toBe(0);
+  });
+
+  it('migrate brings raw events of the earlier schema up to date: refused before, the same answers after', async () => {
+    const now = systemClock();
+    const read = async () => {
+      const data = await MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: redis.url });
+      try {
+        return [await data.rangeAggregates(now - 2 * DAY + 123, now - DAY - 4567), await data.series({ lower: now - 3 * DAY, upper: now, interval: '1h', tz: 'Asia/Kathmandu', symbol: null })];
+      } finally {
+        await data.close();
+      }
+    };
+    const before = await read();
+    // The earlier version's tables: followups without their initial's letter and time.
+    await mariadb.query('ALTER TABLE followups DROP KEY by_initial, DROP COLUMN symbol, DROP COLUMN initial_ts');
+    await mariadb.query('ALTER TABLE initials DROP KEY by_ts_symbol, ADD KEY by_ts (ts)');
+    await expect(MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: redis.url })).rejects.toThrow(/schema of an earlier version.*npm run migrate/);
+
+    const migrated = await npmRun('migrate');
+    expect(migrated.output).toMatch(/the raw events in MariaDB are in the current schema/);
+    expect(migrated.code).toBe(0);
+    expect((await npmRun('migrate')).code).toBe(0); // again: nothing to do
+    expect(await read()).toEqual(before);
+    const verified = await npmRun('verify');
+    expect(verified.output).toMatch(/no difference/);
+    expect(verified.code).toBe(0);
+
+    // A copy out of step is a difference verify names.
+    await mariadb.query("UPDATE followups SET symbol = IF(symbol = 'a', 'b', 'a') LIMIT 1");
+    const wrong = await npmRun('verify');
+    expect(wrong.output).toMatch(/1 followups carry a letter or time other than their initial's/);
+    expect(wrong.code).toBe(1);
   });
 });

@@ -1,11 +1,13 @@
 // `npm run verify` and `npm run rebuild`: check, or rebuild, the aggregates in Redis against the raw
 // events in MariaDB (MARIADB_URL, REDIS_URL, PARTITIONS, as the server). Progress on a terminal.
+// `npm run migrate`: brings MariaDB's schema up to date.
 //
 //   verify   exit 0 when every aggregate equals what the raw events say, 1 with the differences
 //   rebuild  recompute every partition's rollups from MariaDB (safe while servers run: their
 //            applies wait for each partition, then go on top)
+//   migrate  the raw events into the current schema (servers stopped); nothing to do on a current one
 //
-// verify only reads; neither claims a writer partition.
+// verify only reads; none claims a writer partition.
 
 import { onClosedPipe } from '../../server/closed-pipe.ts';
 import { interfaceOptionsFrom } from '../../server/config.ts';
@@ -21,11 +23,13 @@ const DEADLINE_MS = 30_000;
 
 const [command, ...rest] = process.argv.slice(2);
 
-const USAGE = `Usage: npm run verify | npm run rebuild
+const USAGE = `Usage: npm run verify | npm run rebuild | npm run migrate
 
 verify   recompute every aggregate from the raw events in MariaDB and compare it with Redis; prints
          each difference; exit 0 when there is none, 1 when there are (run it while writes are stopped)
 rebuild  recompute every partition's aggregates in Redis from MariaDB (safe while servers run)
+migrate  bring the raw events in MariaDB into the schema of this version, once, with the servers
+         stopped (followups get their initial's letter and time: minutes for millions of events)
 
 Configured as the server is: MARIADB_URL, REDIS_URL, PARTITIONS. Progress on a terminal only.
 Exit status 2: bad arguments, or MariaDB or Redis failed.
@@ -40,7 +44,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if ((command !== 'verify' && command !== 'rebuild') || rest.length > 0) {
+  if (!['verify', 'rebuild', 'migrate'].includes(command ?? '') || rest.length > 0) {
     process.stderr.write(`${USAGE}\n${command === undefined ? 'no command' : `unknown arguments: ${[command, ...rest].join(' ')}`}\n`);
     return 2;
   }
@@ -48,13 +52,18 @@ async function main(): Promise<number> {
   onClosedPipe(() => process.exit(0));
   const options = interfaceOptionsFrom(process.env);
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  if (command === 'migrate') {
+    await EventsDb.migrate(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
+    console.log(`the raw events in MariaDB are in the current schema (${seconds()} s)`);
+    return 0;
+  }
   const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
   const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
-  const started = performance.now();
-  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   try {
     if (command === 'rebuild') {
       const recovery = new Recovery(db, rollups, systemClock, partitions);

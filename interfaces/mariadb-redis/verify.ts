@@ -1,9 +1,10 @@
 // `npm run verify`: recomputes every aggregate from the raw events and compares it with Redis,
 // reading only: it claims, reconciles and rebuilds nothing, so it reports what it finds.
 //
-// Two checks: each partition's mark against MariaDB's log and its hashes against a recomputation
-// from a consistent snapshot of its raw events, and the 26 symbol totals against plain SQL over all
-// events (code that shares nothing with the write path).
+// Three checks: each partition's mark against MariaDB's log and its hashes against a recomputation
+// from a consistent snapshot of its raw events, the 26 symbol totals against plain SQL over all
+// events (code that shares nothing with the write path: followups joined to their initials), and
+// the followups' copies of their initial's letter and time against the initials.
 
 import { LETTERS } from '../contract.ts';
 import type { Micros } from '../time.ts';
@@ -33,6 +34,8 @@ export async function verify(db: EventsDb, rollups: Rollups, now: () => Micros, 
   }
   progress?.('symbol totals');
   await verifyTotals(db, rollups, parts, report);
+  const outOfStep = await db.followupCopiesOutOfStep();
+  if (outOfStep > 0) report.differences.push(`${outOfStep} followups carry a letter or time other than their initial's in MariaDB (what edges, tails and rebuilds count them by)`);
   return report;
 }
 
