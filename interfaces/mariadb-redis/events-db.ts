@@ -17,6 +17,7 @@ import { createPool, type Pool, type PoolConnection, type RowDataPacket } from '
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
+import { tlsOptions, type TlsFiles } from './tls.ts';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS initials (
@@ -94,6 +95,8 @@ export interface EdgeSums {
 export interface EventsDbOptions {
   /** No request waits on MariaDB longer (ms), but for a COMMIT whose outcome was lost. */
   deadlineMs: number;
+  /** Set: every connection is TLS, the server's certificate verified against `tls.ca` and the URL's host. */
+  tls?: TlsFiles;
 }
 
 export const uuidToBinary = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
@@ -149,6 +152,7 @@ export class EventsDb {
 
   private constructor(url: string, options: EventsDbOptions) {
     this.deadlineMs = options.deadlineMs;
+    const ssl = options.tls ? { ...tlsOptions(options.tls), verifyIdentity: true } : undefined;
     const pool = (connectionLimit: number, statementSeconds?: number) => {
       const created = createPool({
         uri: url,
@@ -162,6 +166,7 @@ export class EventsDb {
         // A batch's statements go together: two round trips per transaction instead of six. Every
         // value is passed as a parameter and escaped.
         multipleStatements: true,
+        ...(ssl ? { ssl } : {}),
       });
       // MariaDB ends a statement that waits too long (a lock held, a global read lock) by itself,
       // so the connection stays usable and a transaction that did not COMMIT is rolled back. No

@@ -27,7 +27,7 @@ verify   recompute every aggregate from the raw events in MariaDB and compare it
          each difference; exit 0 when there is none, 1 when there are (run it while writes are stopped)
 rebuild  recompute every partition's aggregates in Redis from MariaDB (safe while servers run)
 
-Configured as the server is: MARIADB_URL, REDIS_URL, PARTITIONS. Progress on a terminal only.
+Configured as the server is: MARIADB_URL, REDIS_URL, their TLS files, PARTITIONS. Progress on a terminal only.
 Exit status 2: bad arguments, or MariaDB or Redis failed.
 `;
 
@@ -48,8 +48,8 @@ async function main(): Promise<number> {
   onClosedPipe(() => process.exit(0));
   const options = interfaceOptionsFrom(process.env);
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
-  const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
-  const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
+  const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS, tls: options.tls?.mariadb });
+  const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS, tls: options.tls?.redis }).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });
