@@ -12,6 +12,7 @@
 // connection waits longer: until MariaDB can say whether the batch is there.
 
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Connection as CallbackConnection } from 'mysql2';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
@@ -95,7 +96,7 @@ export interface EdgeSums {
 export interface EventsDbOptions {
   /** No request waits on MariaDB longer (ms), but for a COMMIT whose outcome was lost. */
   deadlineMs: number;
-  /** Set: every connection is TLS, the server's certificate verified against `tls.ca` and the URL's host. */
+  /** Set: every connection is TLS, the server's certificate verified against `tls.ca` (and the URL's host, when it is a name). */
   tls?: TlsFiles;
 }
 
@@ -152,7 +153,9 @@ export class EventsDb {
 
   private constructor(url: string, options: EventsDbOptions) {
     this.deadlineMs = options.deadlineMs;
-    const ssl = options.tls ? { ...tlsOptions(options.tls), verifyIdentity: true } : undefined;
+    // mysql2 checks the certificate's name for a host name only: to an IP address (which it
+    // checks against "localhost") it verifies the chain alone, so that CA must be the deployment's own.
+    const ssl = options.tls ? { ...tlsOptions(options.tls), verifyIdentity: isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0 } : undefined;
     const pool = (connectionLimit: number, statementSeconds?: number) => {
       const created = createPool({
         uri: url,

@@ -1,7 +1,8 @@
 // TLS to MariaDB and Redis where their traffic leaves a host: the files an operator points the
 // server at, and the options the drivers (mysql2, ioredis) are given. The server's certificate is
-// always verified, against `ca` and for the host the URL names (an IP address must be among the
-// certificate's subjectAltNames); there is no switch to turn that off.
+// always verified against `ca`, and its name against the host the URL names (Redis: a name or an IP
+// address among the certificate's subjectAltNames; MariaDB: a name only, mysql2 checks no IP
+// address); there is no switch to turn that off.
 
 import { readFileSync } from 'node:fs';
 
