@@ -163,13 +163,17 @@ export class Rollups {
       ...(secure ? { tls: tlsOptions(options.tls ?? {}) } : {}),
     };
     const probe = new Redis(url, { ...clientOptions, lazyConnect: true, retryStrategy: () => null });
+    // Why the connection failed (a certificate that does not verify, a refused connection): ioredis
+    // tells it as an 'error' event, and the promise only that the connection closed.
+    let failure: Error | undefined;
+    probe.on('error', (error: Error) => (failure ??= error));
     let info: string;
     try {
       await probe.connect();
       info = await probe.info();
     } catch (error) {
       probe.disconnect();
-      throw new BackendUnavailableError(`Redis at ${where} does not answer: ${(error as Error).message}; is it running?`, { cause: error });
+      throw new BackendUnavailableError(`Redis at ${where} does not answer: ${(failure ?? (error as Error)).message}; is it running?`, { cause: failure ?? error });
     }
     probe.disconnect();
     const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];

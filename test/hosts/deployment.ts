@@ -32,6 +32,7 @@ import { canConnect, copyDataTemplate, DB, mariadbdArgs, type MariadbAccess } fr
 import { findBinary, makeTempDir, removeTempDir, spawnManaged, stopProcess, waitUntil, type ManagedProcess } from '../servers/process.ts';
 import { REDIS_CLI_MISSING_MESSAGE } from '../servers/redis-cluster.ts';
 import { launchRedis, redisCommand, redisServerBinary, type RedisAccess } from '../servers/redis.ts';
+import { issueCertificate } from '../servers/tls.ts';
 import { TestNetwork, type TestHost } from './network.ts';
 
 const execFileAsync = promisify(execFile);
@@ -311,16 +312,11 @@ export async function startDeployment(): Promise<Deployment> {
  */
 async function makeSecrets(dir: string, hosts: { api: TestHost[]; redis: TestHost[]; db: TestHost[] }, databaseAddress: string): Promise<Secrets> {
   const tlsDir = path.join(dir, 'tls');
-  const tlsSh = path.join(ROOT, 'provision', 'tls.sh');
-  const issue = (name: string, ...addresses: string[]) => execFileAsync('bash', [tlsSh, tlsDir, name, ...addresses], { timeout: 30_000 });
-  await issue('ops', '198.18.0.1');
-  for (const host of [...hosts.api, ...hosts.redis]) await issue(host.name, host.address);
-  for (const host of hosts.db) {
-    await issue(host.name, host.address, databaseAddress);
-    // mariadbd and its SST script (stunnel) run as mysql.
-    await execFileAsync('chown', ['mysql', path.join(tlsDir, `${host.name}.key`)]);
-  }
-  await fsp.chmod(tlsDir, 0o755);
+  // Keys readable by their server's user only: root's (the test's, Redis's, the API's), mysql's.
+  await issueCertificate(tlsDir, 'ops', ['198.18.0.1'], 'root');
+  for (const host of [...hosts.api, ...hosts.redis]) await issueCertificate(tlsDir, host.name, [host.address], 'root');
+  // mariadbd and its SST script (stunnel) run as mysql.
+  for (const host of hosts.db) await issueCertificate(tlsDir, host.name, [host.address, databaseAddress], 'mysql');
   return { tlsDir, mariadbPassword: secret(), redisPassword: secret(), mariadbAdminPassword: secret(), redisAdminPassword: secret() };
 }
 
