@@ -89,8 +89,10 @@ install -d -o root -g root -m 755 "$CONF_DIR"
 chmod 600 "$SECRETS"
 secret_of() { sed -n "s/^$1=//p" "$SECRETS" | tail -n 1; }
 new_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
-# The admin password this script logs in to Redis with: the one before a rotation, if any.
-redis_admin_before=$(secret_of REDIS_ADMIN_PASSWORD)
+# The admin password this script logs in to Redis with: the one before a rotation, kept in the file
+# (…_BEFORE) until Redis has the new one, so that a run that stops halfway can be run again.
+redis_admin_before=$(secret_of REDIS_ADMIN_PASSWORD_BEFORE)
+[ -n "$redis_admin_before" ] || redis_admin_before=$(secret_of REDIS_ADMIN_PASSWORD)
 secrets_new=$(mktemp "$CONF_DIR/.secrets.XXXXXX")
 for name in MARIADB_PASSWORD REDIS_PASSWORD REDIS_ADMIN_PASSWORD; do
   value=$(secret_of "$name")
@@ -100,6 +102,9 @@ for name in MARIADB_PASSWORD REDIS_PASSWORD REDIS_ADMIN_PASSWORD; do
   fi
   echo "$name=$value" >>"$secrets_new"
 done
+if [ -n "$redis_admin_before" ] && ! grep -qx "REDIS_ADMIN_PASSWORD=$redis_admin_before" "$secrets_new"; then
+  echo "REDIS_ADMIN_PASSWORD_BEFORE=$redis_admin_before" >>"$secrets_new"
+fi
 mv -f "$secrets_new" "$SECRETS"
 mariadb_password=$(secret_of MARIADB_PASSWORD)
 redis_password=$(secret_of REDIS_PASSWORD)
@@ -150,6 +155,7 @@ printf '%s\n' \
   rcli | grep -vx OK && die "could not set Redis's ACL users (ACL SETUSER)"
 redis_user=admin
 redis_login=$redis_admin_password
+sed -i '/^REDIS_ADMIN_PASSWORD_BEFORE=/d' "$SECRETS"
 redis_ok ACL SETUSER default reset off && redis_ok CONFIG REWRITE ||
   die "could not turn Redis's default user off, or rewrite its configuration"
 redis_as og "$redis_password" || die "Redis's user og cannot log in"
