@@ -271,7 +271,7 @@ try {
     const [mariadbPassword, redisPassword] = passwords as [string, string];
     // The running service got them (its environment, as systemd gave it).
     const pid = (await machine.run(`systemctl show -p MainPID --value ${UNIT}`)).trim();
-    const environ = await machine.run(`sudo tr '\\0' '\\n' < /proc/${pid}/environ`);
+    const environ = await machine.run(`sudo cat /proc/${pid}/environ | tr '\\0' '\\n'`);
     expectEqual(
       { mariadb: environ.includes(`MARIADB_URL=mysql://og:${mariadbPassword}@127.0.0.1:3306/og`), redis: environ.includes(`REDIS_URL=redis://og:${redisPassword}@127.0.0.1:6379`) },
       { mariadb: true, redis: true },
