@@ -79,7 +79,7 @@ class Bench {
   /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
   private async run(server: AppServer, name: Row['interface'], scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
     const rss = sampleRss(server.pid);
-    const stores = name === 'mariadb-redis' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid } : {};
+    const stores = name === 'mariadb-redis' || name === 'mariadb-redis TLS' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid } : {};
     const cpu = sampleCpu({ server: server.pid, ...stores });
     let rssMb = 0;
     let cores: Record<string, number> = {};
@@ -136,14 +136,19 @@ class Bench {
         await dropStore(this.backends, store);
       }
     }
-    for (const name of this.interfaces) {
-      log(`ingest: ${name}`);
-      const store = await freshStore(this.backends, name, 'ingest');
+    // mariadb-redis twice: as on one machine, and with TLS to both stores (over loopback: what TLS
+    // itself costs, without a network's).
+    const variants = this.interfaces.flatMap<{ name: InterfaceName; row: Row['interface']; tls: boolean }>((name) =>
+      name === 'mariadb-redis' ? [{ name, row: name, tls: false }, { name, row: 'mariadb-redis TLS', tls: true }] : [{ name, row: name, tls: false }],
+    );
+    for (const { name, row: rowName, tls } of variants) {
+      log(`ingest: ${rowName}`);
+      const store = await freshStore(this.backends, name, tls ? 'ingest_tls' : 'ingest', tls);
       try {
         const server = await startServer(this.backends, store);
         let ran: Row[] = [];
         try {
-          ran = await measureAll(server, name, runs);
+          ran = await measureAll(server, rowName, runs);
         } finally {
           await server.stop();
         }
@@ -161,7 +166,7 @@ class Bench {
       const [ceiling, express, floor] = [same('null', row)?.rps, same('bare express', row)?.rps, same('durable floor', row)];
       if (ceiling) row.ratio_to_null = row.rps! / ceiling;
       if (express) row.ratio_to_express = row.rps! / express;
-      if (floor?.rps && row.interface === 'mariadb-redis') {
+      if (floor?.rps && (row.interface === 'mariadb-redis' || row.interface === 'mariadb-redis TLS')) {
         row.ratio_to_floor = row.rps! / floor.rps;
         if (floor.cpu_us_per_request?.all && row.cpu_us_per_request?.all) row.cpu_ratio_to_floor = row.cpu_us_per_request.all / floor.cpu_us_per_request.all;
       }
@@ -285,6 +290,9 @@ function harnessProblems(rows: readonly Row[], { interfaces, scenarios, sizes }:
     if (!rows.some((r) => r.interface === `bare ${kind}` && (r.rps ?? 0) > 0)) problems.push(`no bare ${kind} reference result`);
   }
   if (ingest && interfaces.includes('mariadb-redis') && !rows.some((r) => r.interface === 'durable floor' && (r.rps ?? 0) > 0)) problems.push('no durable floor result');
+  for (const scenario of ingest && interfaces.includes('mariadb-redis') ? INGEST_SCENARIOS : []) {
+    if (!rows.some((r) => r.interface === 'mariadb-redis TLS' && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no mariadb-redis TLS ${scenario} result`);
+  }
   for (const name of interfaces) {
     for (const scenario of ingest ? INGEST_SCENARIOS : []) {
       if (!rows.some((r) => r.interface === name && r.scenario === scenario && (r.rps ?? 0) > 0)) problems.push(`no ${name} ${scenario} result`);

@@ -182,7 +182,7 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '',
     table(
       ['interface', 'scenario', 'rps', 'p50 / p99', 'CPU µs per request'],
-      interfaces.flatMap((name) =>
+      interfaces.filter((name) => rows.some((r) => r.interface === name && (DASHBOARD_SCENARIOS as readonly string[]).includes(r.scenario))).flatMap((name) =>
         DASHBOARD_SCENARIOS.map((scenario) => {
           const r = find(rows, name, scenario, largest);
           return [`\`${name}\``, scenario, fmt(r?.rps), dashboardCell(r), cpuCell(r)];

@@ -10,6 +10,7 @@ import type { InterfaceName, InterfaceOptions } from '../interfaces/index.ts';
 import { startMariadb, type MariadbServer } from '../test/servers/mariadb.ts';
 import { freePort, logTail, makeTempDir, removeTempDir, spawnManaged, stopProcess, waitUntil, type ManagedProcess } from '../test/servers/process.ts';
 import { startRedis, type RedisServer } from '../test/servers/redis.ts';
+import { issueCertificate, mariadbTlsArgs, redisTlsArgs } from '../test/servers/tls.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 /** What `npm start` gives node (its flags, then the server), so the bench measures that. */
@@ -35,16 +36,33 @@ export interface Backends {
   dir: string;
   mariadb: MariadbServer | undefined;
   redis: RedisServer | undefined;
+  /** With MariaDB and Redis: their TLS, for `mariadb-redis TLS` (both servers take plain connections too). */
+  tls: { ca: string; redisUrl: string } | undefined;
   stop(): Promise<void>;
 }
 
+/**
+ * MariaDB and Redis also speak TLS, with a certificate for 127.0.0.1 of a CA made for the run
+ * (provision/tls.sh): MariaDB on its port (a client asks for TLS), Redis on a tls-port of its own.
+ */
 export async function startBackends(withMariadbRedis: boolean): Promise<Backends> {
   const dir = await makeTempDir('bench');
-  const [mariadb, redis] = withMariadbRedis ? await Promise.all([startMariadb(MARIADB_SETTINGS), startRedis()]) : [undefined, undefined];
+  let tls: Backends['tls'];
+  let [mariadb, redis]: [MariadbServer | undefined, RedisServer | undefined] = [undefined, undefined];
+  if (withMariadbRedis) {
+    const certs = await issueCertificate(path.join(dir, 'tls'), 'localhost', ['127.0.0.1']);
+    const tlsPort = await freePort();
+    [mariadb, redis] = await Promise.all([
+      startMariadb({ ...MARIADB_SETTINGS, extraArgs: [...MARIADB_SETTINGS.extraArgs, ...mariadbTlsArgs(certs)] }),
+      startRedis({ extraArgs: redisTlsArgs(certs, tlsPort) }),
+    ]);
+    tls = { ca: certs.ca, redisUrl: `rediss://127.0.0.1:${tlsPort}` };
+  }
   return {
     dir,
     mariadb,
     redis,
+    tls,
     async stop() {
       await Promise.all([mariadb?.stop(), redis?.stop()]);
       await removeTempDir(dir);
@@ -52,8 +70,8 @@ export async function startBackends(withMariadbRedis: boolean): Promise<Backends
   };
 }
 
-/** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file. */
-export async function freshStore(backends: Backends, name: InterfaceName, label: string): Promise<InterfaceOptions> {
+/** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file; `tls`: reached over TLS. */
+export async function freshStore(backends: Backends, name: InterfaceName, label: string, tls = false): Promise<InterfaceOptions> {
   const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', deadlineMs: 2000 };
   if (name === 'mariadb-redis') {
     const { mariadb, redis } = required(backends);
@@ -61,10 +79,18 @@ export async function freshStore(backends: Backends, name: InterfaceName, label:
     url.pathname = `/bench_${label.replace(/\W/g, '_')}`;
     await adminQuery(mariadb, `CREATE DATABASE ${url.pathname.slice(1)}`);
     await redis.flushAll();
-    return { ...store, mariadbUrl: url.toString(), redisUrl: redis.url };
+    if (!tls) return { ...store, mariadbUrl: url.toString(), redisUrl: redis.url };
+    if (!backends.tls) throw new Error('mariadb-redis over TLS needs the backends started with it');
+    return { ...store, mariadbUrl: url.toString(), redisUrl: backends.tls.redisUrl, tls: { mariadb: { ca: backends.tls.ca }, redis: { ca: backends.tls.ca } } };
   }
   return store;
 }
+
+/** The environment that gives a server or tool `store`'s TLS files (they are environment only). */
+const tlsEnv = (store: InterfaceOptions): Record<string, string> => ({
+  ...(store.tls?.mariadb?.ca ? { MARIADB_TLS_CA: store.tls.mariadb.ca } : {}),
+  ...(store.tls?.redis?.ca ? { REDIS_TLS_CA: store.tls.redis.ca } : {}),
+});
 
 /** Frees the disk a store took (10M events are gigabytes). */
 export async function dropStore(backends: Backends, store: InterfaceOptions): Promise<void> {
@@ -115,7 +141,7 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
     '--data-interface', store.name,
     '--sqlite-path', store.sqlitePath,
     ...(store.name === 'mariadb-redis' ? ['--mariadb-url', store.mariadbUrl, '--redis-url', store.redisUrl] : []),
-  ]);
+  ], tlsEnv(store));
 }
 
 export type ReferenceKind = 'node-http' | 'express' | 'durable-floor';
@@ -129,9 +155,9 @@ export async function startReference(backends: Backends, kind: ReferenceKind, st
   return startProcess(backends, `${kind} reference server`, port, [...flags, path.join(ROOT, 'bench', 'reference-server.ts'), kind, String(port), ...database]);
 }
 
-async function startProcess(backends: Backends, name: string, port: number, args: string[]): Promise<AppServer> {
+async function startProcess(backends: Backends, name: string, port: number, args: string[], env: Record<string, string> = {}): Promise<AppServer> {
   const output = path.join(backends.dir, `${name.replace(/\W+/g, '-')}.log`);
-  const proc = spawnManaged(name, process.execPath, args, { cwd: backends.dir, outputFile: output, marker: backends.dir });
+  const proc = spawnManaged(name, process.execPath, args, { cwd: backends.dir, outputFile: output, marker: backends.dir, env });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(`the ${name} to answer ${url}/healthz`, proc, async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 120_000 });
@@ -164,7 +190,7 @@ export async function runTool(script: 'verify' | 'rebuild', store: InterfaceOpti
   const started = performance.now();
   const child = spawn('npm', ['run', '--silent', script], {
     cwd: ROOT,
-    env: { ...process.env, MARIADB_URL: store.mariadbUrl, REDIS_URL: store.redisUrl },
+    env: { ...process.env, MARIADB_URL: store.mariadbUrl, REDIS_URL: store.redisUrl, ...tlsEnv(store) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

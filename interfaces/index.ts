@@ -3,6 +3,7 @@
 // better-sqlite3 (an optional dependency: `npm ci --omit=optional` builds no native addon).
 
 import type { DataInterface } from './contract.ts';
+import type { BackendTls } from './mariadb-redis/tls.ts';
 
 export const INTERFACE_NAMES = ['null', 'sqlite', 'mariadb-redis'] as const;
 export type InterfaceName = (typeof INTERFACE_NAMES)[number];
@@ -19,6 +20,8 @@ export interface InterfaceOptions {
   deadlineMs: number;
   /** mariadb-redis: how many partitions writers claim (default 8, at most 256: mariadb-redis/partitions.ts); at least the deployment's writing processes. */
   partitions?: number;
+  /** mariadb-redis: TLS files per store (mariadb-redis/tls.ts). */
+  tls?: BackendTls;
 }
 
 export function isInterfaceName(value: string): value is InterfaceName {
@@ -41,7 +44,7 @@ export async function openInterface(options: InterfaceOptions): Promise<DataInte
     }
     case 'mariadb-redis': {
       const { MariadbRedisInterface } = await import('./mariadb-redis/index.ts');
-      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: options.deadlineMs, partitions: options.partitions });
+      return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: options.deadlineMs, partitions: options.partitions, tls: options.tls });
     }
   }
 }

@@ -3,7 +3,8 @@
 #   Node.js 24 LTS (provision/node.sh), MariaDB server + client, Redis server + redis-cli, Chromium
 #   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched),
 #   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM), iproute2,
-#   iptables and galera-4 (`npm run test:hosts`: test hosts in network namespaces, MariaDB Galera),
+#   iptables, galera-4, stunnel4 and tcpdump (`npm run test:hosts`: test hosts in network namespaces,
+#   MariaDB Galera with TLS state transfers, a capture of what crosses the test network),
 #   faketime (libfaketime: the fault tests step a server's wall clock).
 #
 #   sudo bash provision/install.sh             # development and CI: everything above
@@ -109,7 +110,7 @@ else
   check chromium chromium
   check build-tools python3 make g++
   check vm-tools qemu-system-x86_64 debootstrap ssh ssh-keygen rsync
-  check host-tools ip tc iptables rsync
+  check host-tools ip tc iptables rsync stunnel tcpdump
   [ -f "$GALERA_PROVIDER" ] || state[host-tools]=missing
   check fault-tools faketime
 fi
@@ -118,7 +119,7 @@ fi
 [ "${state[redis]}" = missing ] && missing_pkgs+=(redis-server redis-tools)
 [ "${state[chromium]}" = missing ] && missing_pkgs+=(chromium)
 [ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
-[ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync)
+[ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync stunnel4 tcpdump)
 [ "${state[fault-tools]}" = missing ] && missing_pkgs+=(faketime)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
@@ -227,10 +228,10 @@ else
   else
     missing vm-tools "qemu-system-x86_64, debootstrap, ssh or rsync still missing after installing qemu-system-x86 debootstrap openssh-client rsync"
   fi
-  if have ip && have tc && have iptables && have rsync && [ -f "$GALERA_PROVIDER" ]; then
-    report host-tools "$(ip -V | sed -nE 's/.*iproute2-([^ ,]+).*/iproute2 \1/p'), $(iptables --version | sed -nE 's/^iptables (v[^ ]+).*/iptables \1/p'), galera-4 $(pkg_version galera-4)"
+  if have ip && have tc && have iptables && have rsync && have stunnel && have tcpdump && [ -f "$GALERA_PROVIDER" ]; then
+    report host-tools "$(ip -V | sed -nE 's/.*iproute2-([^ ,]+).*/iproute2 \1/p'), $(iptables --version | sed -nE 's/^iptables (v[^ ]+).*/iptables \1/p'), galera-4 $(pkg_version galera-4), stunnel4 $(pkg_version stunnel4), tcpdump $(pkg_version tcpdump)"
   else
-    missing host-tools "ip, tc, iptables, rsync or $GALERA_PROVIDER still missing after installing iproute2 iptables galera-4 rsync"
+    missing host-tools "ip, tc, iptables, rsync, stunnel, tcpdump or $GALERA_PROVIDER still missing after installing iproute2 iptables galera-4 rsync stunnel4 tcpdump"
   fi
   if have faketime; then
     report fault-tools "faketime $(pkg_version faketime)"

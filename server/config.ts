@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { INTERFACE_NAMES, isInterfaceName, type InterfaceOptions } from '../interfaces/index.ts';
 import { MAX_PARTITIONS } from '../interfaces/mariadb-redis/partitions.ts';
+import type { BackendTls } from '../interfaces/mariadb-redis/tls.ts';
 
 export interface ServerConfig {
   port: number;
@@ -69,7 +70,19 @@ export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<strin
     redisUrl: flags['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     deadlineMs: integer('BACKEND_DEADLINE_MS', flags['backend-deadline-ms'] ?? env.BACKEND_DEADLINE_MS ?? '2000', 100, 60_000),
     partitions: optional(flags.partitions ?? env.PARTITIONS, (text) => integer('PARTITIONS', text, 1, MAX_PARTITIONS)),
+    tls: backendTls(env),
   };
+}
+
+/** MARIADB_TLS_CA; REDIS_TLS_CA, _CERT, _KEY (environment only): the files, read when the interface opens. */
+function backendTls(env: NodeJS.ProcessEnv): BackendTls | undefined {
+  const set = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const mariadb = set('MARIADB_TLS_CA');
+  const redis = { ca: set('REDIS_TLS_CA'), cert: set('REDIS_TLS_CERT'), key: set('REDIS_TLS_KEY') };
+  if ((redis.cert === undefined) !== (redis.key === undefined)) throw new ConfigError('REDIS_TLS_CERT and REDIS_TLS_KEY go together: set both (a client certificate and its key) or neither');
+  const anyRedis = Object.values(redis).some((file) => file !== undefined);
+  if (mariadb === undefined && !anyRedis) return undefined;
+  return { ...(mariadb === undefined ? {} : { mariadb: { ca: mariadb } }), ...(anyRedis ? { redis } : {}) };
 }
 
 const optional = <T>(text: string | undefined, parse: (text: string) => T): T | undefined => (text === undefined ? undefined : parse(text));

@@ -12,11 +12,13 @@
 // connection waits longer: until MariaDB can say whether the batch is there.
 
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Connection as CallbackConnection } from 'mysql2';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
 import { BackendUnavailableError, CommitOutcomeUnknownError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
+import { tlsOptions, type TlsFiles } from './tls.ts';
 
 // A followup row carries its initial's letter and time (known when it is written: the batch looks
 // every uuid up anyway), so that what the rollups count is read from one index, with no join per
@@ -115,6 +117,8 @@ export interface EdgeSums {
 export interface EventsDbOptions {
   /** No request waits on MariaDB longer (ms), but for a COMMIT whose outcome was lost. */
   deadlineMs: number;
+  /** Set: every connection is TLS, the server's certificate verified against `tls.ca` (and the URL's host, when it is a name). */
+  tls?: TlsFiles;
 }
 
 export const uuidToBinary = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
@@ -187,6 +191,9 @@ export class EventsDb {
 
   private constructor(url: string, options: EventsDbOptions) {
     this.deadlineMs = options.deadlineMs;
+    // mysql2 checks the certificate's name for a host name only: to an IP address (which it
+    // checks against "localhost") it verifies the chain alone, so that CA must be the deployment's own.
+    const ssl = options.tls ? { ...tlsOptions(options.tls), verifyIdentity: isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0 } : undefined;
     const pool = (connectionLimit: number, statementSeconds?: number) => {
       const created = createPool({
         uri: url,
@@ -200,6 +207,7 @@ export class EventsDb {
         // A batch's statements go together: two round trips per transaction instead of six. Every
         // value is passed as a parameter and escaped.
         multipleStatements: true,
+        ...(ssl ? { ssl } : {}),
       });
       // MariaDB ends a statement that waits too long (a lock held, a global read lock) by itself,
       // so the connection stays usable and a transaction that did not COMMIT is rolled back. No
@@ -233,7 +241,7 @@ export class EventsDb {
       await db.close();
       throw new Error(
         `MariaDB at ${new URL(url).host} holds the raw events in the schema of an earlier version (followups without their initial's letter and time): ` +
-          'stop the servers and run `npm run migrate` once (MARIADB_URL as the server\'s)',
+          'stop the servers and run `npm run migrate` once, with MARIADB_URL naming a user that may ALTER its tables',
       );
     }
     return db;

@@ -11,12 +11,15 @@ import { EventsDb } from './events-db.ts';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 import { Recovery } from './recovery.ts';
 import { Rollups } from './rollups.ts';
+import type { BackendTls } from './tls.ts';
 import { aggregateOf, View } from './view.ts';
 import { WriterClaim } from './writer-claim.ts';
 
 export interface MariadbRedisOptions {
   mariadbUrl: string;
   redisUrl: string;
+  /** TLS files per store (see tls.ts): MariaDB over TLS when set, Redis when its URL is rediss://. */
+  tls?: BackendTls;
   /** Prefix of every Redis key (default 'og:'): lets two deployments share a Redis. */
   keyPrefix?: string;
   /** "Now" for bucket retention; tests that choose old timestamps move it. */
@@ -78,10 +81,10 @@ export class MariadbRedisInterface implements DataInterface {
     const deadlineMs = options.deadlineMs ?? 2000;
     const partitions = options.partitions ?? DEFAULT_PARTITIONS;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) throw new RangeError(`partitions: ${partitions}; use a whole number from 1 to ${MAX_PARTITIONS}`);
-    const db = await EventsDb.open(options.mariadbUrl, { deadlineMs });
+    const db = await EventsDb.open(options.mariadbUrl, { deadlineMs, tls: options.tls?.mariadb });
     let rollups: Rollups | undefined;
     try {
-      rollups = await Rollups.connect(options.redisUrl, { prefix: options.keyPrefix, deadlineMs });
+      rollups = await Rollups.connect(options.redisUrl, { prefix: options.keyPrefix, deadlineMs, tls: options.tls?.redis });
       const recovery = new Recovery(db, rollups, now, partitions);
       // A crash between a commit and its Redis update, a Redis that lost its data or holds
       // another log's: mend it now, as far as it goes (another process's rebuild may hold a

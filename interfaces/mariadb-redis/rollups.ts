@@ -15,6 +15,7 @@ import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { bucketOf } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
 import type { BatchRef } from './events-db.ts';
+import { redactUrl, tlsOptions, type TlsFiles } from './tls.ts';
 
 export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'lost';
 
@@ -75,6 +76,8 @@ export interface RollupsOptions {
   prefix?: string;
   /** No command waits longer (ms); then it fails (a 503). */
   deadlineMs: number;
+  /** CA and client certificate for a `rediss://` URL (default: the system's CAs, no client certificate). */
+  tls?: TlsFiles;
 }
 
 /**
@@ -152,6 +155,10 @@ export class Rollups {
    * keys. Commands fail at once while disconnected (no queue), and after `deadlineMs` at most.
    */
   static async connect(url: string, options: RollupsOptions): Promise<Rollups> {
+    // Error messages name the server, never its password.
+    const where = redactUrl(url);
+    const secure = /^rediss:/i.test(url);
+    if (options.tls && !secure) throw new Error(`Redis TLS files were given for ${where}: use a rediss:// URL, or leave them out`);
     // Auto-pipelining sends the commands of one tick (many requests' reads) in one write.
     const clientOptions = {
       enableOfflineQueue: false,
@@ -159,21 +166,27 @@ export class Rollups {
       maxRetriesPerRequest: 1,
       connectTimeout: options.deadlineMs,
       commandTimeout: options.deadlineMs,
+      // Always verified: against options.tls.ca, or the system's CAs.
+      ...(secure ? { tls: tlsOptions(options.tls ?? {}) } : {}),
     };
     const probe = new Redis(url, { ...clientOptions, lazyConnect: true, retryStrategy: () => null });
+    // Why the connection failed (a certificate that does not verify, a refused connection): ioredis
+    // tells it as an 'error' event, and the promise only that the connection closed.
+    let failure: Error | undefined;
+    probe.on('error', (error: Error) => (failure ??= error));
     let info: string;
     try {
       await probe.connect();
       info = await probe.info();
     } catch (error) {
       probe.disconnect();
-      throw new BackendUnavailableError(`Redis at ${url} does not answer: ${(error as Error).message}; is it running?`, { cause: error });
+      throw new BackendUnavailableError(`Redis at ${where} does not answer: ${(failure ?? (error as Error)).message}; is it running?`, { cause: failure ?? error });
     }
     probe.disconnect();
     const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
     if (policy !== 'noeviction') {
       throw new Error(
-        `Redis at ${url} has maxmemory-policy ${policy ?? 'unknown'}: it may evict the aggregates, and evicted counts would be silently wrong. ` +
+        `Redis at ${where} has maxmemory-policy ${policy ?? 'unknown'}: it may evict the aggregates, and evicted counts would be silently wrong. ` +
           'Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction).',
       );
     }
@@ -183,6 +196,8 @@ export class Rollups {
       await client.connect();
       return new Rollups(client, prefix, options.deadlineMs);
     }
+    // Every node is reached as the seed is: same user, password and TLS (each node's certificate
+    // checked for the address the cluster gives for it).
     const { host, port, password, username } = probe.options;
     const cluster = new Cluster([{ host, port }], { enableOfflineQueue: false, redisOptions: { ...clientOptions, password, username } });
     try {
@@ -192,7 +207,7 @@ export class Rollups {
       });
     } catch (error) {
       cluster.disconnect();
-      throw new BackendUnavailableError(`the Redis Cluster of ${url} is not ready: ${(error as Error).message}`, { cause: error });
+      throw new BackendUnavailableError(`the Redis Cluster of ${where} is not ready: ${(error as Error).message}`, { cause: error });
     }
     return new Rollups(cluster, prefix, options.deadlineMs);
   }

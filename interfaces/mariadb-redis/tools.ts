@@ -29,9 +29,10 @@ verify   recompute every aggregate from the raw events in MariaDB and compare it
          each difference; exit 0 when there is none, 1 when there are (run it while writes are stopped)
 rebuild  recompute every partition's aggregates in Redis from MariaDB (safe while servers run)
 migrate  bring the raw events in MariaDB into the schema of this version, once, with the servers
-         stopped (followups get their initial's letter and time: minutes for millions of events)
+         stopped, as a user that may ALTER the tables (followups get their initial's letter and
+         time: minutes for millions of events)
 
-Configured as the server is: MARIADB_URL, REDIS_URL, PARTITIONS. Progress on a terminal only.
+Configured as the server is: MARIADB_URL, REDIS_URL, their TLS files, PARTITIONS. Progress on a terminal only.
 Exit status 2: bad arguments, or MariaDB or Redis failed.
 `;
 
@@ -54,13 +55,14 @@ async function main(): Promise<number> {
   const partitions = options.partitions ?? DEFAULT_PARTITIONS;
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  const mariadbOptions = { deadlineMs: DEADLINE_MS, tls: options.tls?.mariadb };
   if (command === 'migrate') {
-    await EventsDb.migrate(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
+    await EventsDb.migrate(options.mariadbUrl, mariadbOptions);
     console.log(`the raw events in MariaDB are in the current schema (${seconds()} s)`);
     return 0;
   }
-  const db = await EventsDb.open(options.mariadbUrl, { deadlineMs: DEADLINE_MS });
-  const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS }).catch(async (error: unknown) => {
+  const db = await EventsDb.open(options.mariadbUrl, mariadbOptions);
+  const rollups = await Rollups.connect(options.redisUrl, { deadlineMs: DEADLINE_MS, tls: options.tls?.redis }).catch(async (error: unknown) => {
     await db.close();
     throw error;
   });

@@ -30,6 +30,9 @@ const BOX_SCRIPT = path.join(ROOT, 'provision/vm/box.sh');
 const HOST_CA_DIR = '/usr/local/share/ca-certificates';
 const APP_DIR = '/opt/vowel-analytics';
 const UNIT = 'vowel-analytics';
+/** What provision/service.sh makes: the passwords (root's), and the service's URLs with them. */
+const SECRETS = '/etc/vowel-analytics/secrets';
+const SERVICE_ENV = '/etc/vowel-analytics/service.env';
 
 const { values: args } = parseArgs({
   options: {
@@ -251,8 +254,53 @@ try {
     console.log(`    ${users.length} processes as ${UNIT} (uid ${uid}, ${shell}); listening: ${listening.join(' ')}`);
   });
 
+  // As an operator: Redis's admin, its password from the secrets file, in redis-cli's environment.
+  const redisAsAdmin = (command: string) => machine.run(`sudo sh -c 'REDISCLI_AUTH=$(sed -n "s/^REDIS_ADMIN_PASSWORD=//p" ${SECRETS}) redis-cli --no-auth-warning --user admin ${command}'`);
+
+  await step('the service uses the secrets made at provisioning: in no command line or log, the defaults refused, its users least privileged', async () => {
+    const mode = (file: string) => machine.run(`sudo stat -c '%U:%G %a' ${file}`).then((text) => text.trim());
+    expectEqual({ secrets: await mode(SECRETS), env: await mode(SERVICE_ENV) }, { secrets: 'root:root 600', env: `root:${UNIT} 640` }, 'the owners and modes of the secrets and the service environment file');
+    const secrets = Object.fromEntries(
+      (await machine.run(`sudo cat ${SECRETS}`))
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    const passwords = ['MARIADB_PASSWORD', 'REDIS_PASSWORD', 'REDIS_ADMIN_PASSWORD'].map((name) => secrets[name] ?? '');
+    if (!passwords.every((password) => /^[0-9a-f]{48}$/.test(password)) || new Set(passwords).size !== 3) throw new Error(`the secrets are not three random passwords: ${Object.keys(secrets).join(', ')}`);
+    const [mariadbPassword, redisPassword] = passwords as [string, string];
+    // The running service got them (its environment, as systemd gave it).
+    const pid = (await machine.run(`systemctl show -p MainPID --value ${UNIT}`)).trim();
+    const environ = await machine.run(`sudo cat /proc/${pid}/environ | tr '\\0' '\\n'`);
+    expectEqual(
+      { mariadb: environ.includes(`MARIADB_URL=mysql://og:${mariadbPassword}@127.0.0.1:3306/og`), redis: environ.includes(`REDIS_URL=redis://og:${redisPassword}@127.0.0.1:6379`) },
+      { mariadb: true, redis: true },
+      "the service's MARIADB_URL and REDIS_URL carry the generated passwords",
+    );
+    // No command line (ps) and no log line of the service holds a password.
+    // (grep reads the passwords from the file: on its command line they would be found there.)
+    const leaks = await machine.ssh(
+      `sudo bash -c '{ for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f"; echo; done 2>/dev/null; journalctl -u ${UNIT} --no-pager -o cat; } | grep -c -F -f <(sed -n "s/^[A-Z_]*=//p" ${SECRETS})'`,
+    );
+    expectEqual(leaks.stdout.trim(), '0', 'command lines and service log lines holding a password');
+    // The defaults are refused: og/og at MariaDB, Redis's default user; the service's users may not administer.
+    const refused = async (command: string) => {
+      const run = await machine.ssh(command);
+      return `${run.code} ${run.stdout}${run.stderr}`.trim();
+    };
+    const told = {
+      mariadbOgOg: await refused("MYSQL_PWD=og mariadb -h 127.0.0.1 -u og og -e 'SELECT 1'"),
+      mariadbDrop: await refused(`sudo sh -c 'MYSQL_PWD=$(sed -n "s/^MARIADB_PASSWORD=//p" ${SECRETS}) mariadb -h 127.0.0.1 -u og og -e "DROP TABLE batches"'`),
+      redisDefault: await refused('redis-cli PING'),
+      redisFlushall: await refused(`sudo sh -c 'REDISCLI_AUTH=$(sed -n "s/^REDIS_PASSWORD=//p" ${SECRETS}) redis-cli --no-auth-warning --user og FLUSHALL'`),
+    };
+    console.log(`    refused: ${JSON.stringify(told)}`);
+    const expected = { mariadbOgOg: /Access denied/, mariadbDrop: /DROP command denied/, redisDefault: /NOAUTH/, redisFlushall: /NOPERM/ };
+    for (const [what, pattern] of Object.entries(expected)) if (!pattern.test(told[what as keyof typeof told])) throw new Error(`${what} was not refused as expected: ${told[what as keyof typeof told]}`);
+  });
+
   const redisSettings = async () => {
-    const get = async (key: string) => (await machine.run(`redis-cli CONFIG GET ${key}`)).trim().split('\n')[1];
+    const get = async (key: string) => (await redisAsAdmin(`CONFIG GET ${key}`)).trim().split('\n')[1];
     expectEqual(
       { policy: await get('maxmemory-policy'), aof: await get('appendonly'), fsync: await get('appendfsync') },
       { policy: 'noeviction', aof: 'yes', fsync: 'everysec' },

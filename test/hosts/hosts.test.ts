@@ -2,15 +2,25 @@
 // load of the project's client, one per API host with --ledger, while faults strike one after the
 // other. After each, every API host's dashboards must equal the raw export, and the export the
 // ledgers of every run so far: nothing acknowledged missing, nothing twice, nothing refused stored.
+// First, that no one gets in: an intruder host on the same network, without credentials, is
+// refused by every store; the service's users may do only their work; the passwords are in no
+// command line, log or /metrics; and during the steady load no event's uuid crosses the network in
+// clear text, but for the API's own HTTP.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LETTERS, type Letter } from '../../interfaces/contract.ts';
 import { exportOverHttp, expectExact, readClientLedgers, readExport, type Ledger, type Stored } from '../ingest.ts';
-import { REDIS_PORTS, startDeployment, type ApiServer, type Deployment, type GaleraNode, type RedisNode } from './deployment.ts';
-import { removeLeftovers } from './network.ts';
+import { DB } from '../servers/mariadb.ts';
+import { redisCommand } from '../servers/redis.ts';
+import { Capture, uuidsFoundIn } from './capture.ts';
+import { clientTls, MARIADB_PORT, REDIS_PORTS, startDeployment, type ApiServer, type Deployment, type GaleraNode, type RedisNode } from './deployment.ts';
+import type { Attempt } from './intruder.ts';
+import { removeLeftovers, type TestHost } from './network.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Each fault strikes this long into a run of the clients. */
@@ -20,10 +30,13 @@ const RUN_SECONDS = 25;
 const RECOVERED_FOR_MS = 5_000;
 
 let deployment: Deployment;
+/** A host on the same bridge that has nothing but the CA's certificate (public). */
+let intruder: TestHost;
 const ledgers: string[] = [];
 
 beforeAll(async () => {
   deployment = await startDeployment();
+  intruder = await deployment.network.addHost('intruder', 99);
 }, 600_000);
 
 afterAll(async () => {
@@ -137,9 +150,112 @@ function inexactReads(reads: DashboardRead[], ledger: Ledger, stored: Stored): s
   return found;
 }
 
+/** Each attempt's error, or what it got when it was not refused. */
+async function refusals(attempts: Record<string, () => Promise<unknown>>): Promise<Record<string, string>> {
+  const told: Record<string, string> = {};
+  for (const [attempt, run] of Object.entries(attempts)) told[attempt] = await run().then((value) => `NOT REFUSED: ${JSON.stringify(value)}`, (error: Error) => error.message);
+  return told;
+}
+
 describe('several hosts: API x3, Redis Cluster 3+3, MariaDB Galera x3', () => {
-  it('exact under load with no fault', async () => {
-    await underLoad('steady', async () => undefined);
+  it('an intruder on the network, with no credentials, is refused by MariaDB and by every Redis node', async () => {
+    const redis = deployment.redis.map((node) => node.address);
+    const targets = { mariadb: `${deployment.databaseAddress}:${MARIADB_PORT}`, redis, ca: path.join(deployment.secrets.tlsDir, 'ca.crt') };
+    const output = await intruder.exec(process.execPath, [path.join(ROOT, 'test', 'hosts', 'intruder.ts'), JSON.stringify(targets)]);
+    const attempts = output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Attempt);
+    for (const { attempt, told } of attempts) console.log(`intruder: ${attempt}: ${told}`);
+    expect(attempts).toHaveLength(4 + 4 * redis.length);
+    expect(attempts.filter((a) => a.gotIn), 'attempts that got in').toEqual([]);
+    // Refused by the stores (reached, then turned away), not lost on the way.
+    const expected = (a: Attempt) =>
+      a.attempt.startsWith('MariaDB')
+        ? /Access denied for user|insecure transport/
+        : a.attempt.includes('plain text')
+          ? /closed the connection without a reply|ECONNRESET/
+          : /certificate required|alert|handshake|socket hang up|ECONNRESET|closed the connection/i;
+    expect(attempts.filter((a) => !expected(a).test(a.told)).map((a) => `${a.attempt}: ${a.told}`), 'attempts refused for another reason').toEqual([]);
+  });
+
+  it("the service's users may do their work only: Redis's og its keys and commands, MariaDB's og its tables' rows; Redis has no default user", async () => {
+    const { secrets } = deployment;
+    // With a client certificate of the CA (as an API host has): what stops them is the user.
+    const node = deployment.redis[0] as RedisNode;
+    const [host, port] = [node.host.address, node.port];
+    const tls = clientTls(secrets, 'ops');
+    const asOg = (...args: string[]) => () => redisCommand(port, args, 2000, host, { tls, user: 'og', password: secrets.redisPassword });
+    const db = () => mysql.createConnection({ host: deployment.databaseAddress, port: MARIADB_PORT, user: DB.user, password: secrets.mariadbPassword, database: DB.database, ssl: { ...clientTls(secrets), rejectUnauthorized: true } });
+    const asDbOg = (sql: string) => async () => {
+      const connection = await db();
+      try {
+        return await connection.query(sql);
+      } finally {
+        await connection.end();
+      }
+    };
+    // What they may do works (so that each refusal below is the privilege's).
+    expect(await asOg('PING')()).toBe('PONG');
+    expect(await asDbOg('SELECT COUNT(*) AS n FROM batches')()).toBeTruthy();
+    const told = await refusals({
+      'Redis, no user': () => redisCommand(port, ['PING'], 2000, host, { tls }),
+      'Redis, og: FLUSHALL': asOg('FLUSHALL'),
+      'Redis, og: CONFIG SET': asOg('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'),
+      'Redis, og: KEYS': asOg('KEYS', '*'),
+      'Redis, og: a key outside og:': asOg('SET', 'other:key', '1'),
+      'Redis, og: ACL LIST': asOg('ACL', 'LIST'),
+      'MariaDB, og: DELETE': asDbOg('DELETE FROM initials'),
+      'MariaDB, og: ALTER TABLE': asDbOg('ALTER TABLE batches ADD COLUMN x INT'),
+      'MariaDB, og: TRUNCATE': asDbOg('TRUNCATE TABLE batches'),
+      'MariaDB, og: DROP TABLE': asDbOg('DROP TABLE followups'),
+      'MariaDB, og: the grant tables': asDbOg('SELECT user FROM mysql.user'),
+      'MariaDB, og: another database': asDbOg('CREATE DATABASE og_other'),
+    });
+    console.log('refused:', told);
+    expect(Object.entries(told).filter(([, message]) => !/NOAUTH|NOPERM|command denied|Access denied/.test(message))).toEqual([]);
+  });
+
+  it('the passwords are on no command line, in no server log and not in /metrics', async () => {
+    const { secrets } = deployment;
+    const passwords = [secrets.mariadbPassword, secrets.redisPassword, secrets.mariadbAdminPassword, secrets.redisAdminPassword];
+    const leaks: string[] = [];
+    const processes = (await fs.readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
+    for (const pid of processes) {
+      const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (passwords.some((password) => cmdline.includes(password))) leaks.push(`the command line of ${pid}: ${cmdline.replaceAll('\0', ' ')}`);
+    }
+    for (const server of deployment.api) {
+      const log = await fs.readFile(server.logFile, 'utf8');
+      if (passwords.some((password) => log.includes(password))) leaks.push(`${server.logFile}`);
+      const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${deployment.adminToken}` } })).text();
+      expect(metrics).toContain('http_requests_total');
+      if (passwords.some((password) => metrics.includes(password))) leaks.push(`${server.url}/metrics`);
+    }
+    expect(processes.length).toBeGreaterThan(20);
+    expect(leaks).toEqual([]);
+  });
+
+  it("exact under load with no fault; no event's uuid crosses the network in clear text, but in the API's HTTP", async () => {
+    // Everything between the test hosts but the API's HTTP, and (the control) the API's HTTP alone.
+    const stores = await Capture.start(deployment.dir, 'stores', 'net 198.18.0.0/24 and not tcp port 5000');
+    const api = await Capture.start(deployment.dir, 'api', 'net 198.18.0.0/24 and tcp port 5000');
+    let capturedStores: Buffer;
+    let capturedApi: Buffer;
+    try {
+      await underLoad('steady', async () => undefined);
+    } finally {
+      capturedStores = await stores.stop();
+      capturedApi = await api.stop();
+    }
+    const uuids = [...new Set((await readClientLedgers(ledgers.filter((file) => path.basename(file).startsWith('steady-')))).requests.filter((entry) => entry.status === 200).map((entry) => entry.uuid))];
+    // The search finds a uuid as MariaDB has it (16 bytes), and as HTTP and SQL text have it.
+    const [first] = uuids as [string];
+    expect([...uuidsFoundIn(Buffer.concat([Buffer.from('x'), Buffer.from(first.replaceAll('-', ''), 'hex'), Buffer.from('y')]), uuids)]).toEqual([first]);
+    const inApi = uuidsFoundIn(capturedApi, uuids);
+    const inStores = uuidsFoundIn(capturedStores, uuids);
+    console.log(`capture: ${uuids.length} uuids acknowledged; the API's HTTP ${capturedApi.length} bytes, ${inApi.size} uuids in it; the stores' traffic ${capturedStores.length} bytes, ${inStores.size} uuids in it`);
+    expect(inApi.size, 'uuids in the HTTP capture (the control: the search finds them in clear text)').toBeGreaterThan(uuids.length / 2);
+    // The events went over it: MariaDB's and Galera's traffic is far more than the HTTP's.
+    expect(capturedStores.length).toBeGreaterThan(capturedApi.length / 4);
+    expect([...inStores].slice(0, 10), "uuids in clear text in the stores' traffic").toEqual([]);
   });
 
   it('an API host killed (kill -9 of every process on it), then started again', async () => {

@@ -136,10 +136,11 @@ export async function copyDataTemplate(dir: string): Promise<string> {
 }
 
 /** The command line of a server whose files are in `dir` (as copyDataTemplate left it). */
-export function mariadbdArgs(dir: string, options: { port: number; bindAddress?: string; user?: string; bufferPoolSize?: string; extraArgs?: readonly string[] }): string[] {
+export function mariadbdArgs(dir: string, options: { port: number; bindAddress?: string; user?: string; bufferPoolSize?: string; defaultsFile?: string; extraArgs?: readonly string[] }): string[] {
   const user = options.user ?? (asRoot ? 'root' : undefined);
   return [
-    '--no-defaults',
+    // A defaults file only where a helper must read the settings too (Galera's SST script: its TLS files).
+    options.defaultsFile ? `--defaults-file=${options.defaultsFile}` : '--no-defaults',
     ...(user ? [`--user=${user}`] : []),
     `--datadir=${path.join(dir, 'data')}`,
     `--tmpdir=${path.join(dir, 'tmp')}`,
@@ -256,9 +257,16 @@ class TestMariadb extends ServerProcess implements MariadbServer {
   }
 }
 
-/** True once the server at `host`:`port` runs a query as og (throws while it cannot). */
-export async function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
-  const connection = await mysql.createConnection({ host, port, user: DB.user, password: DB.password, database: DB.database, connectTimeout: 2000 });
+/** Who asks, and over TLS or not (default: og/og in plain text). */
+export interface MariadbAccess {
+  user: string;
+  password: string;
+  ssl?: mysql.SslOptions;
+}
+
+/** True once the server at `host`:`port` runs a query as og, or as `access` says (throws while it cannot). */
+export async function canConnect(port: number, host = '127.0.0.1', access: MariadbAccess = { user: DB.user, password: DB.password }): Promise<boolean> {
+  const connection = await mysql.createConnection({ host, port, ...access, database: DB.database, connectTimeout: 2000 });
   try {
     await connection.query('SELECT 1');
     return true;

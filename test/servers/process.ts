@@ -150,7 +150,7 @@ export function spawnManaged(
   name: string,
   command: string,
   args: readonly string[],
-  options: { cwd: string; outputFile: string; marker: string; logFiles?: readonly string[] },
+  options: { cwd: string; outputFile: string; marker: string; logFiles?: readonly string[]; env?: Readonly<Record<string, string>> },
 ): ManagedProcess {
   if (options.cwd !== options.marker && !options.cwd.startsWith(`${options.marker}/`)) {
     throw new Error(`spawnManaged(${name}): cwd ${options.cwd} must be inside ${options.marker}`);
@@ -159,7 +159,7 @@ export function spawnManaged(
   const out = fs.openSync(options.outputFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', out, out], env: { ...process.env, LANG: 'C', LC_ALL: 'C' } });
+    child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', out, out], env: { ...process.env, ...options.env, LANG: 'C', LC_ALL: 'C' } });
   } finally {
     fs.closeSync(out);
   }

@@ -12,6 +12,7 @@
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import tls, { type ConnectionOptions } from 'node:tls';
 import {
   findBinary,
   inTempDir,
@@ -134,12 +135,25 @@ class TestRedis extends ServerProcess implements RedisServer {
   }
 }
 
+/** How a client reaches a Redis node that speaks TLS only, or wants a user (default: plain text, no AUTH). */
+export interface RedisAccess {
+  /** Options of tls.connect (ca, and a client certificate when the node asks for one). */
+  tls?: ConnectionOptions;
+  /** AUTH user password before each command. */
+  user?: string;
+  password?: string;
+}
+
 /** Where a Redis node listens, and how its process is started (default: 127.0.0.1, as it is). */
 export interface RedisPlace {
   /** The address it binds and is asked at (default 127.0.0.1). */
   host?: string;
   /** Turns the command line into another (e.g. `ip netns exec NS …` to start it on a test host). */
   wrap?: (command: string, args: string[]) => [string, string[]];
+  /** A redis.conf read first (users, TLS files: what must not be on a command line). */
+  configFile?: string;
+  /** How it is asked whether it is up; with `tls`, `port` is its tls-port and it has no plain one. */
+  access?: RedisAccess;
 }
 
 /**
@@ -149,7 +163,8 @@ export interface RedisPlace {
 export async function launchRedis(binary: string, dir: string, port: number, extraArgs: readonly string[], timeoutMs = 30_000, place: RedisPlace = {}): Promise<ManagedProcess> {
   const host = place.host ?? '127.0.0.1';
   const args = [
-    '--port', String(port),
+    ...(place.configFile ? [place.configFile] : []),
+    ...(place.access?.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)]),
     '--bind', host,
     '--dir', dir,
     '--daemonize', 'no',
@@ -161,7 +176,7 @@ export async function launchRedis(binary: string, dir: string, port: number, ext
   const [command, commandArgs] = place.wrap?.(binary, args) ?? [binary, args];
   const proc = spawnManaged(`redis-server ${host}:${port}`, command, commandArgs, { cwd: dir, outputFile: path.join(dir, 'redis.log'), marker: dir });
   try {
-    await waitUntil(`Redis to answer PING on ${host}:${port}`, proc, async () => (await redisCommand(port, ['PING'], 1000, host)) === 'PONG', { timeoutMs });
+    await waitUntil(`Redis to answer PING on ${host}:${port}`, proc, async () => (await redisCommand(port, ['PING'], 1000, host, place.access)) === 'PONG', { timeoutMs });
   } catch (error) {
     await stopProcess(proc, { signal: 'SIGKILL' });
     throw error;
@@ -169,14 +184,19 @@ export async function launchRedis(binary: string, dir: string, port: number, ext
   return proc;
 }
 
+const command = (args: readonly string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+
 /**
- * One command over a fresh connection, without a client library (readiness checks, cluster set-up).
- * Returns simple strings, integers and bulk strings as text; an error reply rejects.
+ * One command over a fresh connection, without a client library (readiness checks, cluster set-up),
+ * after AUTH when `access` has a user. Returns simple strings, integers and bulk strings as text; an
+ * error reply rejects.
  */
-export function redisCommand(port: number, args: readonly string[], timeoutMs = 5000, host = '127.0.0.1'): Promise<string> {
+export function redisCommand(port: number, args: readonly string[], timeoutMs = 5000, host = '127.0.0.1', access: RedisAccess = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ host, port });
+    const socket = access.tls ? tls.connect({ ...access.tls, host, port }) : net.createConnection({ host, port });
     let buffer = Buffer.alloc(0);
+    // AUTH's reply comes first when it was sent.
+    let skipAuthReply = access.user !== undefined;
     const done = (error: Error | undefined, value?: string): void => {
       socket.destroy();
       if (error) reject(error);
@@ -184,24 +204,33 @@ export function redisCommand(port: number, args: readonly string[], timeoutMs = 
     };
     socket.setTimeout(timeoutMs, () => done(new Error(`no reply from ${host}:${port} within ${timeoutMs} ms`)));
     socket.on('error', (error) => done(error));
-    socket.on('connect', () => {
-      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+    socket.on('close', () => done(new Error(`${host}:${port} closed the connection without a reply`)));
+    socket.on(access.tls ? 'secureConnect' : 'connect', () => {
+      socket.write((access.user === undefined ? '' : command(['AUTH', access.user, access.password ?? ''])) + command(args));
     });
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
-      const lineEnd = buffer.indexOf('\r\n');
-      if (lineEnd < 0) return;
-      const type = String.fromCharCode(buffer[0] ?? 0);
-      const line = buffer.subarray(1, lineEnd).toString();
-      if (type === '+' || type === ':') return done(undefined, line);
-      if (type === '-') return done(new Error(`Redis error from ${host}:${port}: ${line}`));
-      if (type === '$') {
-        const length = Number(line);
-        if (length < 0) return done(undefined, '');
-        if (buffer.length < lineEnd + 2 + length + 2) return; // wait for the rest
-        return done(undefined, buffer.subarray(lineEnd + 2, lineEnd + 2 + length).toString());
+      for (;;) {
+        const lineEnd = buffer.indexOf('\r\n');
+        if (lineEnd < 0) return;
+        const type = String.fromCharCode(buffer[0] ?? 0);
+        const line = buffer.subarray(1, lineEnd).toString();
+        if (skipAuthReply) {
+          if (type === '-') return done(new Error(`Redis error from ${host}:${port} to AUTH: ${line}`));
+          skipAuthReply = false;
+          buffer = buffer.subarray(lineEnd + 2);
+          continue;
+        }
+        if (type === '+' || type === ':') return done(undefined, line);
+        if (type === '-') return done(new Error(`Redis error from ${host}:${port}: ${line}`));
+        if (type === '$') {
+          const length = Number(line);
+          if (length < 0) return done(undefined, '');
+          if (buffer.length < lineEnd + 2 + length + 2) return; // wait for the rest
+          return done(undefined, buffer.subarray(lineEnd + 2, lineEnd + 2 + length).toString());
+        }
+        return done(new Error(`unsupported Redis reply type "${type}" from ${host}:${port}`));
       }
-      done(new Error(`unsupported Redis reply type "${type}" from ${host}:${port}`));
     });
   });
 }
