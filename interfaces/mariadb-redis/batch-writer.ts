@@ -11,8 +11,10 @@
 // it happened) lets the next one go before it ends, so it does not hold up the requests behind it:
 // `lanes` batches in flight at most, all but one of them in doubt.
 //
-// The queue is bounded, and after a failure new requests get a 503 at once for a moment instead of
-// waiting on a backend that does not answer.
+// A request's deadline counts from its arrival, whatever held it up in the queue: its batch must
+// be stored by its first request's deadline (so one that waited behind a commit in doubt does not
+// wait a whole deadline more). The queue is bounded, and after a failure new requests get a 503 at
+// once for a moment instead of waiting on a backend that does not answer.
 
 import { BackendUnavailableError, type FollowupResult, type InitialResult, type Letter, type RawEvent } from '../contract.ts';
 import type { Micros } from '../time.ts';
@@ -28,14 +30,19 @@ export interface BatchWriterOptions {
   pauseAfterFailureMs: number;
   /** Batches in flight at once. */
   lanes: number;
-  /** A request still queued this long (ms) gets a 503: nothing of it was sent. */
-  maxWaitMs: number;
+  /**
+   * No request waits longer (ms) from its arrival: one still queued then gets a 503 (nothing of it
+   * was sent), and a batch must be stored by the time its first request's is up.
+   */
+  deadlineMs: number;
 }
 
 type Outcome = InitialResult | FollowupResult;
 
 interface Request {
   event: RawEvent;
+  /** When it came, on the monotonic clock (performance.now()). */
+  arrivedAt: number;
   /** Refuses the request if it is still queued at its deadline (the batch before it held up). */
   timer: NodeJS.Timeout;
   resolve(outcome: Outcome): void;
@@ -95,6 +102,7 @@ export class BatchWriter {
       } else {
         const request: Request = {
           event,
+          arrivedAt: performance.now(),
           resolve,
           reject,
           timer: setTimeout(() => {
@@ -102,7 +110,7 @@ export class BatchWriter {
             if (at === -1) return;
             this.queue.splice(at, 1);
             reject(new BackendUnavailableError('the event store is too slow: the write waited too long to be sent'));
-          }, this.options.maxWaitMs),
+          }, this.options.deadlineMs),
         };
         this.queue.push(request);
         this.sendNext();
@@ -137,11 +145,11 @@ export class BatchWriter {
     };
     try {
       const started = performance.now();
-      const written = await this.db.writeBatch(
-        this.partition,
-        batch.map((request) => request.event),
-        inDoubt,
-      );
+      const written = await this.db.writeBatch(this.partition, batch.map((request) => request.event), {
+        // A request that waited for the batch before (a slow commit, one in doubt) has that much less.
+        deadline: (batch[0] as Request).arrivedAt + this.options.deadlineMs,
+        onInDoubt: inDoubt,
+      });
       this.onCommitted?.(batch.length, (performance.now() - started) / 1000);
       batch.forEach((request, i) => {
         const outcome = written.outcomes[i] as Outcome | BackendUnavailableError;

@@ -282,14 +282,15 @@ export class EventsDb {
    * is left out, its outcome a 503, rather than holding up the batch: its insert does not wait for
    * the row's lock; when one fails so, the batch is tried again without the uuids held.
    *
-   * `onInDoubt` is called when the COMMIT's outcome was lost with its connection and MariaDB is
+   * It is stored by `deadline` (on the monotonic clock; by default `deadlineMs` from now), or not at
+   * all. `onInDoubt` is called when the COMMIT's outcome was lost with its connection and MariaDB is
    * asked whether it happened (which may take long).
    *
    * Throws BackendUnavailableError when nothing was committed, CommitOutcomeUnknownError when
    * MariaDB could not tell in time whether the COMMIT happened.
    */
-  async writeBatch(part: number, events: RawEvent[], onInDoubt?: () => void): Promise<WrittenBatch> {
-    const deadline = deadlineIn(this.deadlineMs);
+  async writeBatch(part: number, events: RawEvent[], options: { deadline?: number; onInDoubt?: () => void } = {}): Promise<WrittenBatch> {
+    const { deadline = deadlineIn(this.deadlineMs), onInDoubt } = options;
     // Batches of a partition take its lock in the order they were given: a batch starts its first
     // round trip once the one before has its lock (then waits at MariaDB for that one's COMMIT).
     const before = this.locking.get(part);

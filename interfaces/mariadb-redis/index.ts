@@ -96,7 +96,7 @@ export class MariadbRedisInterface implements DataInterface {
         maxQueue: options.maxQueue ?? 20_000,
         pauseAfterFailureMs: 1000,
         lanes: 2,
-        maxWaitMs: deadlineMs,
+        deadlineMs,
       });
       return new MariadbRedisInterface(db, rollups, writer, claim, recovery, now, deadlineMs);
     } catch (error) {
