@@ -1,4 +1,4 @@
-// The processes a benchmark needs: throwaway MariaDB and Redis (the test servers), a fresh store per
+// The processes a benchmark needs: throwaway MariaDB, Redis and Elasticsearch (the test servers), a fresh store per
 // measurement, the HTTP server of each interface as a child process, and the production tools
 // (`npm run verify`, `npm run rebuild`).
 
@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { InterfaceName, InterfaceOptions } from '../interfaces/index.ts';
+import { startElasticsearch, type ElasticsearchServer } from '../test/servers/elasticsearch.ts';
 import { startMariadb, type MariadbServer } from '../test/servers/mariadb.ts';
 import { freePort, logTail, makeTempDir, removeTempDir, spawnManaged, stopProcess, waitUntil, type ManagedProcess } from '../test/servers/process.ts';
 import { startRedis, type RedisServer } from '../test/servers/redis.ts';
@@ -35,26 +36,35 @@ export interface Backends {
   dir: string;
   mariadb: MariadbServer | undefined;
   redis: RedisServer | undefined;
+  elasticsearch: ElasticsearchServer | undefined;
   stop(): Promise<void>;
 }
 
-export async function startBackends(withMariadbRedis: boolean): Promise<Backends> {
+/** The bench's Elasticsearch node: the heap `npm run elasticsearch` gives it. */
+export const ELASTICSEARCH_HEAP = '1g';
+
+export async function startBackends(withMariadbRedis: boolean, withElasticsearch: boolean): Promise<Backends> {
   const dir = await makeTempDir('bench');
-  const [mariadb, redis] = withMariadbRedis ? await Promise.all([startMariadb(MARIADB_SETTINGS), startRedis()]) : [undefined, undefined];
+  const [mariadb, redis, elasticsearch] = await Promise.all([
+    withMariadbRedis ? startMariadb(MARIADB_SETTINGS) : undefined,
+    withMariadbRedis ? startRedis() : undefined,
+    withElasticsearch ? startElasticsearch({ heap: ELASTICSEARCH_HEAP }) : undefined,
+  ]);
   return {
     dir,
     mariadb,
     redis,
+    elasticsearch,
     async stop() {
-      await Promise.all([mariadb?.stop(), redis?.stop()]);
+      await Promise.all([mariadb?.stop(), redis?.stop(), elasticsearch?.stop()]);
       await removeTempDir(dir);
     },
   };
 }
 
-/** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file. */
+/** An empty store for one interface: its own MariaDB database and an empty Redis, an empty `events` index, or a new SQLite file. */
 export async function freshStore(backends: Backends, name: InterfaceName, label: string): Promise<InterfaceOptions> {
-  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', deadlineMs: 2000 };
+  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', elasticsearchUrl: '', deadlineMs: 2000 };
   if (name === 'mariadb-redis') {
     const { mariadb, redis } = required(backends);
     const url = new URL(mariadb.url);
@@ -62,6 +72,11 @@ export async function freshStore(backends: Backends, name: InterfaceName, label:
     await adminQuery(mariadb, `CREATE DATABASE ${url.pathname.slice(1)}`);
     await redis.flushAll();
     return { ...store, mariadbUrl: url.toString(), redisUrl: redis.url };
+  }
+  if (name === 'elasticsearch') {
+    const node = requiredNode(backends);
+    await node.request('DELETE', '/events?ignore_unavailable=true');
+    return { ...store, elasticsearchUrl: node.url };
   }
   return store;
 }
@@ -72,6 +87,8 @@ export async function dropStore(backends: Backends, store: InterfaceOptions): Pr
     const { mariadb, redis } = required(backends);
     await adminQuery(mariadb, `DROP DATABASE IF EXISTS ${new URL(store.mariadbUrl).pathname.slice(1)}`);
     await redis.flushAll();
+  } else if (store.name === 'elasticsearch') {
+    await requiredNode(backends).request('DELETE', '/events?ignore_unavailable=true');
   } else if (store.name === 'sqlite') {
     for (const suffix of ['', '-journal', '-wal', '-shm']) await fsp.rm(`${store.sqlitePath}${suffix}`, { force: true });
   }
@@ -80,6 +97,11 @@ export async function dropStore(backends: Backends, store: InterfaceOptions): Pr
 function required(backends: Backends): { mariadb: MariadbServer; redis: RedisServer } {
   if (!backends.mariadb || !backends.redis) throw new Error('mariadb-redis needs the MariaDB and Redis backends');
   return { mariadb: backends.mariadb, redis: backends.redis };
+}
+
+function requiredNode(backends: Backends): ElasticsearchServer {
+  if (!backends.elasticsearch) throw new Error('elasticsearch needs the Elasticsearch backend');
+  return backends.elasticsearch;
 }
 
 async function adminQuery(mariadb: MariadbServer, sql: string): Promise<void> {
@@ -115,6 +137,7 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
     '--data-interface', store.name,
     '--sqlite-path', store.sqlitePath,
     ...(store.name === 'mariadb-redis' ? ['--mariadb-url', store.mariadbUrl, '--redis-url', store.redisUrl] : []),
+    ...(store.name === 'elasticsearch' ? ['--elasticsearch-url', store.elasticsearchUrl] : []),
   ]);
 }
 

@@ -4,7 +4,8 @@
 #   (browser tests), python3/make/g++ (to build the sqlite addon when no prebuilt binary can be fetched),
 #   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM), iproute2,
 #   iptables and galera-4 (`npm run test:hosts`: test hosts in network namespaces, MariaDB Galera),
-#   faketime (libfaketime: the fault tests step a server's wall clock).
+#   faketime (libfaketime: the fault tests step a server's wall clock), Java 17 and Maven with the
+#   Elasticsearch node's artifacts from Maven Central (elasticsearch/search-node.sh --prepare).
 #
 #   sudo bash provision/install.sh             # development and CI: everything above
 #   sudo bash provision/install.sh --service   # a machine that only runs the service (the Vagrant
@@ -105,6 +106,7 @@ if [ "$service_only" = 1 ]; then
   state[vm-tools]=skipped
   state[host-tools]=skipped
   state[fault-tools]=skipped
+  state[search-node]=skipped
 else
   check chromium chromium
   check build-tools python3 make g++
@@ -112,6 +114,7 @@ else
   check host-tools ip tc iptables rsync
   [ -f "$GALERA_PROVIDER" ] || state[host-tools]=missing
   check fault-tools faketime
+  check search-node java javac mvn
 fi
 
 [ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
@@ -120,6 +123,7 @@ fi
 [ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
 [ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync)
 [ "${state[fault-tools]}" = missing ] && missing_pkgs+=(faketime)
+[ "${state[search-node]}" = missing ] && missing_pkgs+=(openjdk-17-jdk-headless maven)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
   have make || missing_pkgs+=(make)
@@ -211,6 +215,7 @@ if [ "$service_only" = 1 ]; then
   line vm-tools "not needed (--service)"
   line host-tools "not needed (--service)"
   line fault-tools "not needed (--service)"
+  line search-node "not needed (--service)"
 else
   if have chromium; then
     report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
@@ -236,6 +241,18 @@ else
     report fault-tools "faketime $(pkg_version faketime)"
   else
     missing fault-tools "faketime still missing after installing faketime"
+  fi
+  # The Elasticsearch node's jars from Maven Central, compiled once (a second or two when they are there).
+  search_node_sh="$(dirname "${BASH_SOURCE[0]}")/../elasticsearch/search-node.sh"
+  if ! have java || ! have mvn; then
+    missing search-node "java or mvn still missing after installing openjdk-17-jdk-headless maven"
+  elif [ ! -f "$search_node_sh" ]; then
+    line search-node "skipped (no checkout beside this script)"
+  elif bash "$search_node_sh" --prepare >>"$APT_LOG" 2>&1; then
+    report search-node "$(java -version 2>&1 | sed -nE '1s/.*version "([^"]+)".*/java \1/p'), Elasticsearch 7.10.2 resolved"
+  else
+    tail -n 25 "$APT_LOG" >&2
+    missing search-node "elasticsearch/search-node.sh --prepare failed: Maven could not resolve or compile the node (is Maven Central reachable?)"
   fi
 fi
 

@@ -41,6 +41,7 @@ const FLAGS = {
   'sqlite-path': { type: 'string' },
   'mariadb-url': { type: 'string' },
   'redis-url': { type: 'string' },
+  'elasticsearch-url': { type: 'string' },
   'backend-deadline-ms': { type: 'string' },
   partitions: { type: 'string' },
   'log-requests': { type: 'string' },
@@ -67,6 +68,7 @@ export function interfaceOptionsFrom(env: NodeJS.ProcessEnv, flags: Record<strin
     sqlitePath: flags['sqlite-path'] ?? env.SQLITE_PATH ?? DEFAULT_SQLITE_PATH,
     mariadbUrl: flags['mariadb-url'] ?? env.MARIADB_URL ?? 'mysql://og:og@127.0.0.1:3306/og',
     redisUrl: flags['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    elasticsearchUrl: flags['elasticsearch-url'] ?? env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200',
     deadlineMs: integer('BACKEND_DEADLINE_MS', flags['backend-deadline-ms'] ?? env.BACKEND_DEADLINE_MS ?? '2000', 100, 60_000),
     partitions: optional(flags.partitions ?? env.PARTITIONS, (text) => integer('PARTITIONS', text, 1, MAX_PARTITIONS)),
   };
