@@ -7,9 +7,11 @@
 // - Durable: the index syncs its translog on every request (index.translog.durability: request),
 //   and a write is acknowledged only after the _bulk that holds it has answered.
 // - Group commit (writer.ts): one _bulk in flight; the requests that arrive meanwhile go in the next.
-// - Read-your-writes: each _bulk asks refresh=true, so an acknowledged event is already visible to
-//   every search, from any server process. Near-real-time search would otherwise hide it for up to
-//   the refresh interval (1 s). Its cost is a small segment per batch (README: the figures).
+// - Read-your-writes: near-real-time search would hide an acknowledged event for up to the refresh
+//   interval (1 s). Every read first waits for a refresh that started after it came (refresh.ts:
+//   one in flight, the reads that come meanwhile share the next), so it sees every event
+//   acknowledged before it, by any server process. A refresh per _bulk (refresh=true) did the
+//   same at about three times the engine's CPU per batch (README: the figures).
 // - Exact: times are an integer field of microseconds (`ts`, a long: a millisecond `date` would lose
 //   them); counts are filter and terms aggregations over at most 26 terms, which are exact on any
 //   number of shards; min and max come back as doubles, exact for every safe-integer microsecond.
@@ -25,6 +27,7 @@ import type {
 } from '../contract.ts';
 import { checkedStarts, emptyPoints, type SeriesPoint, type SeriesQuery } from '../series.ts';
 import type { Micros } from '../time.ts';
+import { GroupRefresh } from './refresh.ts';
 import { GroupCommit } from './writer.ts';
 
 export interface ElasticsearchOptions {
@@ -77,13 +80,16 @@ interface InitialSource { symbol: Letter; guess: boolean; ts: Micros; type: stri
 
 export class ElasticsearchInterface implements DataInterface {
   readonly name = 'elasticsearch';
+  /** The index of the events. */
+  readonly index: string;
   private readonly client: Client;
-  private readonly index: string;
   private readonly writer: GroupCommit<RawEvent, Outcome>;
+  private readonly refresher: GroupRefresh;
 
   private constructor(client: Client, index: string, deadlineMs: number) {
     this.client = client;
     this.index = index;
+    this.refresher = new GroupRefresh(() => call(() => client.indices.refresh({ index })));
     this.writer = new GroupCommit((events) => this.writeBatch(events), {
       maxBatch: 2000,
       maxQueue: 20_000,
@@ -166,7 +172,7 @@ export class ElasticsearchInterface implements DataInterface {
     return points;
   }
 
-  /** Pages of the index in (ts, _seq_no) order, each after the last one's sort values. */
+  /** Pages of the index in (ts, _seq_no) order, each after the last one's sort values; refreshed before the first. */
   async *exportEvents(range: ExportRange = {}): AsyncIterable<RawEvent> {
     const ts = { ...(range.from === undefined ? {} : { gte: range.from }), ...(range.to === undefined ? {} : { lt: range.to }) };
     let after: unknown[] | undefined;
@@ -177,7 +183,7 @@ export class ElasticsearchInterface implements DataInterface {
         query: { range: { ts } },
         sort: [{ ts: 'asc' }, { _seq_no: 'asc' }],
         ...(after === undefined ? {} : { search_after: after }),
-      });
+      }, after === undefined);
       const hits = (body.hits as { hits: { _source: EventDoc; sort: unknown[] }[] }).hits;
       for (const { _source: doc } of hits) {
         yield doc.type === 'initial'
@@ -191,7 +197,7 @@ export class ElasticsearchInterface implements DataInterface {
 
   /**
    * The bulk path: the documents the record calls would write, in _bulk requests of LOAD_CHUNK
-   * events, refreshed once at the end. A followup's initial is found in the load itself, or else in
+   * events. A followup's initial is found in the load itself, or else in
    * the index.
    */
   async loadEvents(events: RawEvent[]): Promise<void> {
@@ -210,11 +216,9 @@ export class ElasticsearchInterface implements DataInterface {
           if (initial) operations.push({ index: {} }, followupDoc(event, initial));
         }
       }
-      const items = await this.bulk(operations, false);
-      const failed = items.find((item) => item.status >= 300);
+      const failed = (await this.bulk(operations)).find((item) => item.status >= 300);
       if (failed) throw itemError(failed);
     }
-    await call(() => this.client.indices.refresh({ index: this.index }));
   }
 
   async ping(): Promise<void> {
@@ -228,8 +232,8 @@ export class ElasticsearchInterface implements DataInterface {
 
   /**
    * One batch of requests: the initials of its followups by a real-time get, then one _bulk of the
-   * initials (create: refused if the uuid exists) and of the followups whose initial exists, synced
-   * and refreshed before it answers; then the first initial of each refused uuid, for the answer.
+   * initials (create: refused if the uuid exists) and of the followups whose initial exists, its
+   * translog synced before it answers; then the first initial of each refused uuid, for the answer.
    */
   private async writeBatch(events: RawEvent[]): Promise<(Outcome | Error)[]> {
     const initials = await this.findInitials(events.filter((event) => event.type === 'followup').map((event) => event.uuid));
@@ -248,7 +252,7 @@ export class ElasticsearchInterface implements DataInterface {
       return { outcome: 'recorded' };
     });
     if (operations.length === 0) return outcomes;
-    const items = await this.bulk(operations, true);
+    const items = await this.bulk(operations);
     const refused: number[] = [];
     items.forEach((item, k) => {
       const i = sent[k]!;
@@ -272,9 +276,9 @@ export class ElasticsearchInterface implements DataInterface {
     return { type: 'initial', uuid: event.uuid, symbol: event.symbol, guess: event.guess, ts: event.ts };
   }
 
-  /** A _bulk of `operations` on the index; with `visible`, answered once refreshed. Its items, in order. */
-  private async bulk(operations: Record<string, unknown>[], visible: boolean): Promise<BulkItem[]> {
-    const { body } = await this.client.bulk({ index: this.index, body: operations, refresh: visible })
+  /** A _bulk of `operations` on the index (answered once its translog is synced): its items, in order. */
+  private async bulk(operations: Record<string, unknown>[]): Promise<BulkItem[]> {
+    const { body } = await this.client.bulk({ index: this.index, body: operations })
       .catch((error: unknown) => {
         throw sentButUnanswered(error)
           ? new CommitOutcomeUnknownError(`${BACKEND} did not answer a _bulk it may have applied: ${(error as Error).message}`, { cause: error })
@@ -294,7 +298,9 @@ export class ElasticsearchInterface implements DataInterface {
     return found;
   }
 
-  private async search(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /** A search; `fresh`: after a refresh that started after this call (read-your-writes). */
+  private async search(body: Record<string, unknown>, fresh = true): Promise<Record<string, unknown>> {
+    if (fresh) await this.refresher.fresh();
     const response = await call(() => this.client.search({ index: this.index, body }));
     const answer = response.body as Record<string, unknown> & { _shards?: { failed: number } };
     if ((answer._shards?.failed ?? 0) > 0) throw new BackendUnavailableError(`${BACKEND} answered a search with failed shards`);

@@ -62,7 +62,7 @@ export async function startElasticsearch(options: ElasticsearchOptions = {}): Pr
     const launch = async (port: number): Promise<ManagedProcess> => {
       const transportPort = await freePort({ avoid: [port] });
       const args = [
-        `-Xmx${options.heap ?? '512m'}`, '-Xms256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+        `-Xmx${options.heap ?? '512m'}`, '-Xms256m', '-XX:+UseSerialGC',
         '-cp', classpath, 'eventanalytics.SearchNode', String(port), String(transportPort), path.join(dir, 'node'),
       ];
       const proc = spawnManaged(`elasticsearch 127.0.0.1:${port}`, java, args, { cwd: dir, outputFile: path.join(dir, 'node.log'), marker: dir });
