@@ -151,19 +151,17 @@ export class ElasticsearchInterface implements DataInterface {
     const points = emptyPoints(starts);
     const ranges = starts.map((from, i) => ({ from, to: starts[i + 1] ?? query.upper }));
     const symbol = query.symbol === null ? [] : [{ term: { symbol: query.symbol } }];
+    const [initials, followups] = matching(
+      [...symbol, { range: { ts: { gte: query.lower, lt: query.upper } } }],
+      [...symbol, { range: { its: { gte: query.lower, lt: query.upper } } }],
+    );
     const body = await this.search({
       size: 0,
       track_total_hits: false,
-      query: { bool: { filter: symbol } },
+      query: { bool: { should: [initials, followups], minimum_should_match: 1 } },
       aggs: {
-        initials: {
-          filter: { bool: { filter: [{ term: { type: 'initial' } }, { range: { ts: { gte: query.lower, lt: query.upper } } }] } },
-          aggs: { buckets: { range: { field: 'ts', ranges } } },
-        },
-        followups: {
-          filter: { bool: { filter: [{ term: { type: 'followup' } }, { range: { its: { gte: query.lower, lt: query.upper } } }] } },
-          aggs: { buckets: { range: { field: 'its', ranges } } },
-        },
+        initials: { filter: initials, aggs: { buckets: { range: { field: 'ts', ranges } } } },
+        followups: { filter: followups, aggs: { buckets: { range: { field: 'its', ranges } } } },
       },
     });
     const aggs = body.aggregations as Record<'initials' | 'followups', { buckets: { buckets: { doc_count: number }[] } }>;
@@ -312,12 +310,15 @@ export class ElasticsearchInterface implements DataInterface {
    * matching `followupFilters`, in one search.
    */
   private async aggregates(initialFilters: unknown[], followupFilters: unknown[]): Promise<SymbolAggregate[]> {
+    const [initials, followups] = matching(initialFilters, followupFilters);
     const body = await this.search({
       size: 0,
       track_total_hits: false,
+      // The query finds the documents (by the index); the aggregations only sort them out.
+      query: { bool: { should: [initials, followups], minimum_should_match: 1 } },
       aggs: {
         initials: {
-          filter: { bool: { filter: [{ term: { type: 'initial' } }, ...initialFilters] } },
+          filter: initials,
           aggs: {
             symbols: {
               terms: { field: 'symbol', size: LETTERS.length },
@@ -326,7 +327,7 @@ export class ElasticsearchInterface implements DataInterface {
           },
         },
         followups: {
-          filter: { bool: { filter: [{ term: { type: 'followup' } }, ...followupFilters] } },
+          filter: followups,
           aggs: { symbols: { terms: { field: 'symbol', size: LETTERS.length } } },
         },
       },
@@ -343,6 +344,19 @@ export class ElasticsearchInterface implements DataInterface {
     for (const bucket of aggs.followups.symbols.buckets) result[LETTERS.indexOf(bucket.key)]!.followups = bucket.doc_count;
     return result;
   }
+}
+
+/**
+ * The initials matching `initialFilters` and the followups matching `followupFilters`, as two
+ * queries. A search asks for either as its query, so that a filter aggregation sees only the
+ * documents found: without a query it tests every document of the index (a 1-hour range read
+ * 16 ms of the engine's CPU at 1M events).
+ */
+function matching(initialFilters: unknown[], followupFilters: unknown[]): [unknown, unknown] {
+  return [
+    { bool: { filter: [{ term: { type: 'initial' } }, ...initialFilters] } },
+    { bool: { filter: [{ term: { type: 'followup' } }, ...followupFilters] } },
+  ];
 }
 
 function followupDoc(event: Omit<FollowupEvent, 'type'>, initial: { symbol: Letter; ts: Micros }): EventDoc {
