@@ -4,7 +4,7 @@
 import type { Row } from './rows.ts';
 import { DASHBOARD_SCENARIOS, INGEST_SCENARIOS } from './scenarios.ts';
 
-const COLORS: Record<string, string> = { 'bare node-http': '#d0d0d0', 'bare express': '#bdbdbd', null: '#9e9e9e', sqlite: '#e07b39', 'mariadb-redis': '#2f6db3', ingest: '#2f6db3', mix: '#7fb0e0' };
+const COLORS: Record<string, string> = { 'bare node-http': '#d0d0d0', 'bare express': '#bdbdbd', null: '#9e9e9e', sqlite: '#e07b39', 'mariadb-redis': '#2f6db3', elasticsearch: '#3a9a5b', ingest: '#2f6db3', mix: '#7fb0e0' };
 const FONT = 'font-family="sans-serif" font-size="12"';
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');

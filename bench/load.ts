@@ -79,6 +79,10 @@ async function openBulk(options: InterfaceOptions): Promise<BulkTarget> {
       // Batches of 10k events are no requests: give their statements longer than a request's deadline.
       return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: 30_000 });
     }
+    case 'elasticsearch': {
+      const { ElasticsearchInterface } = await import('../interfaces/elasticsearch/index.ts');
+      return ElasticsearchInterface.open({ url: options.elasticsearchUrl, deadlineMs: 30_000 });
+    }
   }
 }
 

@@ -79,7 +79,10 @@ class Bench {
   /** A measured run against `server` with its peak RSS; the row says whether every answer was 2xx. */
   private async run(server: AppServer, name: Row['interface'], scenario: Scenario, events: number, seconds: number, connections: number, timeoutSeconds: number): Promise<Row> {
     const rss = sampleRss(server.pid);
-    const stores = name === 'mariadb-redis' || name === 'mariadb-redis TLS' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid } : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid } : {};
+    const stores =
+      name === 'mariadb-redis' || name === 'mariadb-redis TLS' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid }
+        : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid }
+          : name === 'elasticsearch' ? { elasticsearch: this.backends.elasticsearch?.pid } : {};
     const cpu = sampleCpu({ server: server.pid, ...stores });
     let rssMb = 0;
     let cores: Record<string, number> = {};
@@ -166,7 +169,7 @@ class Bench {
       const [ceiling, express, floor] = [same('null', row)?.rps, same('bare express', row)?.rps, same('durable floor', row)];
       if (ceiling) row.ratio_to_null = row.rps! / ceiling;
       if (express) row.ratio_to_express = row.rps! / express;
-      if (floor?.rps && (row.interface === 'mariadb-redis' || row.interface === 'mariadb-redis TLS')) {
+      if (floor?.rps && (row.interface === 'mariadb-redis' || row.interface === 'mariadb-redis TLS' || row.interface === 'elasticsearch')) {
         row.ratio_to_floor = row.rps! / floor.rps;
         if (floor.cpu_us_per_request?.all && row.cpu_us_per_request?.all) row.cpu_ratio_to_floor = row.cpu_us_per_request.all / floor.cpu_us_per_request.all;
       }
@@ -207,6 +210,7 @@ class Bench {
       row.sqlite_file_mb = sqliteFileBytes(store.sqlitePath) / MB;
       return;
     }
+    if (store.name === 'elasticsearch') return; // no verify or rebuild: the index is the only copy
     row.redis_used_memory_mb = (await redisUsedMemory(this.backends.redis!)) / MB;
     row.mariadb_data_mb = (await mariadbDataBytes(store.mariadbUrl)) / MB;
     log(`  Redis used_memory ${row.redis_used_memory_mb.toFixed(1)} MB, MariaDB data ${row.mariadb_data_mb.toFixed(1)} MB`);
@@ -391,7 +395,7 @@ async function main(): Promise<number> {
   const started = new Date();
   const loadStart = os.loadavg();
   log(`bench (${mode}): ${scenarios.join(', ')} of ${interfaces.join(', ')}; N = ${settings.sizes.map(formatCount).join(', ')}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
-  const backends = await startBackends(interfaces.includes('mariadb-redis'));
+  const backends = await startBackends(interfaces.includes('mariadb-redis'), interfaces.includes('elasticsearch'));
   const bench = new Bench(backends, settings, interfaces);
   const problems: string[] = [];
   let machine: Machine | undefined;

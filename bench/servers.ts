@@ -1,4 +1,4 @@
-// The processes a benchmark needs: throwaway MariaDB and Redis (the test servers), a fresh store per
+// The processes a benchmark needs: throwaway MariaDB, Redis and Elasticsearch (the test servers), a fresh store per
 // measurement, the HTTP server of each interface as a child process, and the production tools
 // (`npm run verify`, `npm run rebuild`).
 
@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { InterfaceName, InterfaceOptions } from '../interfaces/index.ts';
+import { startElasticsearch, type ElasticsearchServer } from '../test/servers/elasticsearch.ts';
 import { startMariadb, type MariadbServer } from '../test/servers/mariadb.ts';
 import { freePort, logTail, makeTempDir, removeTempDir, spawnManaged, stopProcess, waitUntil, type ManagedProcess } from '../test/servers/process.ts';
 import { startRedis, type RedisServer } from '../test/servers/redis.ts';
@@ -38,17 +39,22 @@ export interface Backends {
   redis: RedisServer | undefined;
   /** With MariaDB and Redis: their TLS, for `mariadb-redis TLS` (both servers take plain connections too). */
   tls: { ca: string; redisUrl: string } | undefined;
+  elasticsearch: ElasticsearchServer | undefined;
   stop(): Promise<void>;
 }
+
+/** The bench's Elasticsearch node: the heap `npm run elasticsearch` gives it. */
+export const ELASTICSEARCH_HEAP = '1g';
 
 /**
  * MariaDB and Redis also speak TLS, with a certificate for 127.0.0.1 of a CA made for the run
  * (provision/tls.sh): MariaDB on its port (a client asks for TLS), Redis on a tls-port of its own.
  */
-export async function startBackends(withMariadbRedis: boolean): Promise<Backends> {
+export async function startBackends(withMariadbRedis: boolean, withElasticsearch: boolean): Promise<Backends> {
   const dir = await makeTempDir('bench');
   let tls: Backends['tls'];
   let [mariadb, redis]: [MariadbServer | undefined, RedisServer | undefined] = [undefined, undefined];
+  const starting = withElasticsearch ? startElasticsearch({ heap: ELASTICSEARCH_HEAP }) : undefined;
   if (withMariadbRedis) {
     const certs = await issueCertificate(path.join(dir, 'tls'), 'localhost', ['127.0.0.1']);
     const tlsPort = await freePort();
@@ -58,21 +64,23 @@ export async function startBackends(withMariadbRedis: boolean): Promise<Backends
     ]);
     tls = { ca: certs.ca, redisUrl: `rediss://127.0.0.1:${tlsPort}` };
   }
+  const elasticsearch = await starting;
   return {
     dir,
     mariadb,
     redis,
     tls,
+    elasticsearch,
     async stop() {
-      await Promise.all([mariadb?.stop(), redis?.stop()]);
+      await Promise.all([mariadb?.stop(), redis?.stop(), elasticsearch?.stop()]);
       await removeTempDir(dir);
     },
   };
 }
 
-/** An empty store for one interface: its own MariaDB database and an empty Redis, or a new SQLite file; `tls`: reached over TLS. */
+/** An empty store for one interface: its own MariaDB database and an empty Redis, an empty `events` index, or a new SQLite file; `tls`: reached over TLS. */
 export async function freshStore(backends: Backends, name: InterfaceName, label: string, tls = false): Promise<InterfaceOptions> {
-  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', deadlineMs: 2000 };
+  const store: InterfaceOptions = { name, sqlitePath: path.join(backends.dir, `${label}.sqlite3`), mariadbUrl: '', redisUrl: '', elasticsearchUrl: '', deadlineMs: 2000 };
   if (name === 'mariadb-redis') {
     const { mariadb, redis } = required(backends);
     const url = new URL(mariadb.url);
@@ -82,6 +90,11 @@ export async function freshStore(backends: Backends, name: InterfaceName, label:
     if (!tls) return { ...store, mariadbUrl: url.toString(), redisUrl: redis.url };
     if (!backends.tls) throw new Error('mariadb-redis over TLS needs the backends started with it');
     return { ...store, mariadbUrl: url.toString(), redisUrl: backends.tls.redisUrl, tls: { mariadb: { ca: backends.tls.ca }, redis: { ca: backends.tls.ca } } };
+  }
+  if (name === 'elasticsearch') {
+    const node = requiredNode(backends);
+    await node.request('DELETE', '/events?ignore_unavailable=true');
+    return { ...store, elasticsearchUrl: node.url };
   }
   return store;
 }
@@ -98,6 +111,8 @@ export async function dropStore(backends: Backends, store: InterfaceOptions): Pr
     const { mariadb, redis } = required(backends);
     await adminQuery(mariadb, `DROP DATABASE IF EXISTS ${new URL(store.mariadbUrl).pathname.slice(1)}`);
     await redis.flushAll();
+  } else if (store.name === 'elasticsearch') {
+    await requiredNode(backends).request('DELETE', '/events?ignore_unavailable=true');
   } else if (store.name === 'sqlite') {
     for (const suffix of ['', '-journal', '-wal', '-shm']) await fsp.rm(`${store.sqlitePath}${suffix}`, { force: true });
   }
@@ -106,6 +121,11 @@ export async function dropStore(backends: Backends, store: InterfaceOptions): Pr
 function required(backends: Backends): { mariadb: MariadbServer; redis: RedisServer } {
   if (!backends.mariadb || !backends.redis) throw new Error('mariadb-redis needs the MariaDB and Redis backends');
   return { mariadb: backends.mariadb, redis: backends.redis };
+}
+
+function requiredNode(backends: Backends): ElasticsearchServer {
+  if (!backends.elasticsearch) throw new Error('elasticsearch needs the Elasticsearch backend');
+  return backends.elasticsearch;
 }
 
 async function adminQuery(mariadb: MariadbServer, sql: string): Promise<void> {
@@ -141,6 +161,7 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
     '--data-interface', store.name,
     '--sqlite-path', store.sqlitePath,
     ...(store.name === 'mariadb-redis' ? ['--mariadb-url', store.mariadbUrl, '--redis-url', store.redisUrl] : []),
+    ...(store.name === 'elasticsearch' ? ['--elasticsearch-url', store.elasticsearchUrl] : []),
   ], tlsEnv(store));
 }
 

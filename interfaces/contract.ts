@@ -1,4 +1,4 @@
-// The data-interface contract: what every backend (null, sqlite, mariadb-redis) offers the server.
+// The data-interface contract: what every backend (null, sqlite, mariadb-redis, elasticsearch) offers the server.
 // Timestamps are chosen by the caller (the server's clock, or a test), never by the interface.
 
 import type { SeriesPoint, SeriesQuery } from './series.ts';

@@ -1,11 +1,11 @@
 // Picks and opens a data interface by name. Each one is imported only when chosen, so running
-// `sqlite` never loads the MariaDB or Redis drivers, and a production install can leave out
+// `sqlite` never loads the MariaDB, Redis or Elasticsearch clients, and a production install can leave out
 // better-sqlite3 (an optional dependency: `npm ci --omit=optional` builds no native addon).
 
 import type { DataInterface } from './contract.ts';
 import type { BackendTls } from './mariadb-redis/tls.ts';
 
-export const INTERFACE_NAMES = ['null', 'sqlite', 'mariadb-redis'] as const;
+export const INTERFACE_NAMES = ['null', 'sqlite', 'mariadb-redis', 'elasticsearch'] as const;
 export type InterfaceName = (typeof INTERFACE_NAMES)[number];
 
 export interface InterfaceOptions {
@@ -16,8 +16,10 @@ export interface InterfaceOptions {
   mariadbUrl: string;
   /** mariadb-redis: where the aggregates live, e.g. redis://127.0.0.1:6379 */
   redisUrl: string;
-  /** mariadb-redis: no request waits on MariaDB or Redis longer (ms); then a 503. */
+  /** mariadb-redis and elasticsearch: no request waits on the backend longer (ms); then a 503. */
   deadlineMs: number;
+  /** elasticsearch: the node, e.g. http://127.0.0.1:9200 (the index is `events`). */
+  elasticsearchUrl: string;
   /** mariadb-redis: how many partitions writers claim (default 8, at most 256: mariadb-redis/partitions.ts); at least the deployment's writing processes. */
   partitions?: number;
   /** mariadb-redis: TLS files per store (mariadb-redis/tls.ts). */
@@ -45,6 +47,10 @@ export async function openInterface(options: InterfaceOptions): Promise<DataInte
     case 'mariadb-redis': {
       const { MariadbRedisInterface } = await import('./mariadb-redis/index.ts');
       return MariadbRedisInterface.open({ mariadbUrl: options.mariadbUrl, redisUrl: options.redisUrl, deadlineMs: options.deadlineMs, partitions: options.partitions, tls: options.tls });
+    }
+    case 'elasticsearch': {
+      const { ElasticsearchInterface } = await import('./elasticsearch/index.ts');
+      return ElasticsearchInterface.open({ url: options.elasticsearchUrl, deadlineMs: options.deadlineMs });
     }
   }
 }

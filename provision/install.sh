@@ -5,7 +5,8 @@
 #   qemu, debootstrap, ssh and rsync (`npm run test:vm` builds and boots a Debian VM), iproute2,
 #   iptables, galera-4, stunnel4 and tcpdump (`npm run test:hosts`: test hosts in network namespaces,
 #   MariaDB Galera with TLS state transfers, a capture of what crosses the test network),
-#   faketime (libfaketime: the fault tests step a server's wall clock).
+#   faketime (libfaketime: the fault tests step a server's wall clock), Java 17 and Maven with the
+#   Elasticsearch node's artifacts from Maven Central (elasticsearch/search-node.sh --prepare).
 #
 #   sudo bash provision/install.sh             # development and CI: everything above
 #   sudo bash provision/install.sh --service   # a machine that only runs the service (the Vagrant
@@ -106,6 +107,7 @@ if [ "$service_only" = 1 ]; then
   state[vm-tools]=skipped
   state[host-tools]=skipped
   state[fault-tools]=skipped
+  state[search-node]=skipped
 else
   check chromium chromium
   check build-tools python3 make g++
@@ -113,6 +115,7 @@ else
   check host-tools ip tc iptables rsync stunnel tcpdump
   [ -f "$GALERA_PROVIDER" ] || state[host-tools]=missing
   check fault-tools faketime
+  check search-node java javac mvn
 fi
 
 [ "${state[mariadb]}" = missing ] && missing_pkgs+=(mariadb-server mariadb-client)
@@ -121,6 +124,7 @@ fi
 [ "${state[vm-tools]}" = missing ] && missing_pkgs+=(qemu-system-x86 debootstrap openssh-client rsync)
 [ "${state[host-tools]}" = missing ] && missing_pkgs+=(iproute2 iptables galera-4 rsync stunnel4 tcpdump)
 [ "${state[fault-tools]}" = missing ] && missing_pkgs+=(faketime)
+[ "${state[search-node]}" = missing ] && missing_pkgs+=(openjdk-17-jdk-headless maven)
 if [ "${state[build-tools]}" = missing ]; then
   have python3 || missing_pkgs+=(python3)
   have make || missing_pkgs+=(make)
@@ -212,6 +216,7 @@ if [ "$service_only" = 1 ]; then
   line vm-tools "not needed (--service)"
   line host-tools "not needed (--service)"
   line fault-tools "not needed (--service)"
+  line search-node "not needed (--service)"
 else
   if have chromium; then
     report chromium "$(pkg_version chromium | grep . || echo 'not from a Debian package')"
@@ -237,6 +242,18 @@ else
     report fault-tools "faketime $(pkg_version faketime)"
   else
     missing fault-tools "faketime still missing after installing faketime"
+  fi
+  # The Elasticsearch node's jars from Maven Central, compiled once (a second or two when they are there).
+  search_node_sh="$(dirname "${BASH_SOURCE[0]}")/../elasticsearch/search-node.sh"
+  if ! have java || ! have mvn; then
+    missing search-node "java or mvn still missing after installing openjdk-17-jdk-headless maven"
+  elif [ ! -f "$search_node_sh" ]; then
+    line search-node "skipped (no checkout beside this script)"
+  elif bash "$search_node_sh" --prepare >>"$APT_LOG" 2>&1; then
+    report search-node "$(java -version 2>&1 | sed -nE '1s/.*version "([^"]+)".*/java \1/p'), Elasticsearch 7.10.2 resolved"
+  else
+    tail -n 25 "$APT_LOG" >&2
+    missing search-node "elasticsearch/search-node.sh --prepare failed: Maven could not resolve or compile the node (is Maven Central reachable?)"
   fi
 fi
 
