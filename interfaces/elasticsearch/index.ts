@@ -8,7 +8,7 @@
 //   and a write is acknowledged only after the _bulk that holds it has answered.
 // - Group commit (writer.ts): one _bulk in flight; the requests that arrive meanwhile go in the next.
 // - Read-your-writes: near-real-time search would hide an acknowledged event for up to the refresh
-//   interval (1 s). Every read first waits for a refresh that started after it came (refresh.ts:
+//   interval (1 s). Every read first waits for a refresh that started after it came (Coalesced:
 //   one in flight, the reads that come meanwhile share the next), so it sees every event
 //   acknowledged before it, by any server process. A refresh per _bulk (refresh=true) did the
 //   same at about three times the engine's CPU per batch (README: the figures).
@@ -27,7 +27,7 @@ import type {
 } from '../contract.ts';
 import { checkedStarts, emptyPoints, type SeriesPoint, type SeriesQuery } from '../series.ts';
 import type { Micros } from '../time.ts';
-import { GroupRefresh } from './refresh.ts';
+import { Coalesced } from '../coalesced.ts';
 import { GroupCommit } from './writer.ts';
 
 export interface ElasticsearchOptions {
@@ -84,12 +84,12 @@ export class ElasticsearchInterface implements DataInterface {
   readonly index: string;
   private readonly client: Client;
   private readonly writer: GroupCommit<RawEvent, Outcome>;
-  private readonly refresher: GroupRefresh;
+  private readonly refresher: Coalesced<unknown>;
 
   private constructor(client: Client, index: string, deadlineMs: number) {
     this.client = client;
     this.index = index;
-    this.refresher = new GroupRefresh(() => call(() => client.indices.refresh({ index })));
+    this.refresher = new Coalesced(() => call(() => client.indices.refresh({ index })));
     this.writer = new GroupCommit((events) => this.writeBatch(events), {
       maxBatch: 2000,
       maxQueue: 20_000,
@@ -298,7 +298,7 @@ export class ElasticsearchInterface implements DataInterface {
 
   /** A search; `fresh`: after a refresh that started after this call (read-your-writes). */
   private async search(body: Record<string, unknown>, fresh = true): Promise<Record<string, unknown>> {
-    if (fresh) await this.refresher.fresh();
+    if (fresh) await this.refresher.get();
     const response = await call(() => this.client.search({ index: this.index, body }));
     const answer = response.body as Record<string, unknown> & { _shards?: { failed: number } };
     if ((answer._shards?.failed ?? 0) > 0) throw new BackendUnavailableError(`${BACKEND} answered a search with failed shards`);

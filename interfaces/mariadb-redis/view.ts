@@ -15,6 +15,7 @@ import { BackendUnavailableError, emptyAggregate, type Letter, type SymbolAggreg
 import type { Micros } from '../time.ts';
 import { AtHead } from './at-head.ts';
 import { ClosedBuckets, countsOf, type ReadPlan } from './closed-buckets.ts';
+import { Coalesced } from '../coalesced.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
 import { DeltaSet, type LetterDelta } from './deltas.ts';
 import type { BatchRef, EdgeSums, EventsDb } from './events-db.ts';
@@ -271,40 +272,4 @@ function addCounts(counts: SeriesCounts[], groups: string[][], letter: Letter | 
     }
   });
   return counts;
-}
-
-/**
- * One query at a time for many callers: a caller joins the next query to start, never one already
- * running (it could have started before the caller's request, and miss a write acknowledged since).
- */
-class Coalesced<T> {
-  private readonly query: () => Promise<T>;
-  private running: Promise<T> | undefined;
-  private next: Promise<T> | undefined;
-
-  constructor(query: () => Promise<T>) {
-    this.query = query;
-  }
-
-  get(): Promise<T> {
-    if (!this.running) return this.start();
-    this.next ??= this.running.then(
-      () => this.startNext(),
-      () => this.startNext(),
-    );
-    return this.next;
-  }
-
-  private startNext(): Promise<T> {
-    this.next = undefined;
-    return this.start();
-  }
-
-  private start(): Promise<T> {
-    const running = this.query().finally(() => {
-      if (this.running === running) this.running = undefined;
-    });
-    this.running = running;
-    return running;
-  }
 }

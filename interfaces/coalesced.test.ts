@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GroupRefresh } from './refresh.ts';
+import { Coalesced } from './coalesced.ts';
 
-/** A refresh that the test finishes by hand, counting the ones started. */
+/** A query that the test finishes by hand, counting the ones started. */
 function manualRefresh() {
   const pending: { resolve(): void; reject(error: Error): void }[] = [];
   let started = 0;
@@ -14,26 +14,26 @@ function manualRefresh() {
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('GroupRefresh', () => {
-  it('starts a refresh at once when none is in flight', async () => {
+describe('Coalesced: one query in flight, shared by the callers that come meanwhile', () => {
+  it('starts a query at once when none is in flight', async () => {
     const manual = manualRefresh();
-    const group = new GroupRefresh(manual.refresh);
-    const done = group.fresh();
+    const group = new Coalesced(manual.refresh);
+    const done = group.get();
     expect(manual.started()).toBe(1);
     manual.pending[0]!.resolve();
     await expect(done).resolves.toBeUndefined();
   });
 
-  it('a read that comes during a refresh waits for the next one, which every such read shares', async () => {
+  it('a caller that comes during a query waits for the next one, which every such caller shares', async () => {
     const manual = manualRefresh();
-    const group = new GroupRefresh(manual.refresh);
-    const first = group.fresh();
+    const group = new Coalesced(manual.refresh);
+    const first = group.get();
     let laterDone = 0;
-    const later = [group.fresh(), group.fresh(), group.fresh()].map((p) => p.then(() => laterDone++));
+    const later = [group.get(), group.get(), group.get()].map((p) => p.then(() => laterDone++));
     manual.pending[0]!.resolve();
     await first;
     await settled();
-    // The first refresh may have started before those reads came: it does not answer them.
+    // The first query may have started before those callers came: it does not answer them.
     expect(laterDone).toBe(0);
     expect(manual.started()).toBe(2);
     manual.pending[1]!.resolve();
@@ -42,19 +42,19 @@ describe('GroupRefresh', () => {
     expect(manual.started()).toBe(2);
   });
 
-  it('a failed refresh fails its reads; the reads queued behind it get a refresh of their own', async () => {
+  it('a failed query fails its callers; those queued behind it get a query of their own', async () => {
     const manual = manualRefresh();
-    const group = new GroupRefresh(manual.refresh);
-    const first = group.fresh();
-    const second = group.fresh();
+    const group = new Coalesced(manual.refresh);
+    const first = group.get();
+    const second = group.get();
     manual.pending[0]!.reject(new Error('node down'));
     await expect(first).rejects.toThrow('node down');
     await settled();
     expect(manual.started()).toBe(2);
     manual.pending[1]!.resolve();
     await expect(second).resolves.toBeUndefined();
-    // Nothing in flight now: the next read starts one at once.
-    void group.fresh();
+    // Nothing in flight now: the next caller starts one at once.
+    void group.get();
     expect(manual.started()).toBe(3);
     manual.pending[2]!.resolve();
   });
