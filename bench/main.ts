@@ -82,6 +82,7 @@ class Bench {
     const stores =
       name === 'mariadb-redis' || name === 'mariadb-redis TLS' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid }
         : name === 'durable floor' ? { mariadb: this.backends.mariadb?.pid }
+          : name === 'same-work floor' ? { mariadb: this.backends.mariadb?.pid, redis: this.backends.redis?.pid }
           : name === 'elasticsearch' ? { elasticsearch: this.backends.elasticsearch?.pid } : {};
     const cpu = sampleCpu({ server: server.pid, ...stores });
     let rssMb = 0;
@@ -138,6 +139,18 @@ class Bench {
       } finally {
         await dropStore(this.backends, store);
       }
+      log('ingest: the same-work floor (the durable floor plus what mariadb-redis does for an initial, at its cheapest)');
+      const sameWork = await freshStore(this.backends, 'mariadb-redis', 'same_work');
+      try {
+        const server = await startReference(this.backends, 'same-work-floor', sameWork);
+        try {
+          await measureAll(server, 'same-work floor', runs.filter((run) => run.scenario === 'ingest'));
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        await dropStore(this.backends, sameWork);
+      }
     }
     // mariadb-redis twice: as on one machine, and with TLS to both stores (over loopback: what TLS
     // itself costs, without a network's).
@@ -169,7 +182,7 @@ class Bench {
       const [ceiling, express, floor] = [same('null', row)?.rps, same('bare express', row)?.rps, same('durable floor', row)];
       if (ceiling) row.ratio_to_null = row.rps! / ceiling;
       if (express) row.ratio_to_express = row.rps! / express;
-      if (floor?.rps && (row.interface === 'mariadb-redis' || row.interface === 'mariadb-redis TLS' || row.interface === 'elasticsearch')) {
+      if (floor?.rps && ['mariadb-redis', 'mariadb-redis TLS', 'elasticsearch', 'same-work floor'].includes(row.interface)) {
         row.ratio_to_floor = row.rps! / floor.rps;
         if (floor.cpu_us_per_request?.all && row.cpu_us_per_request?.all) row.cpu_ratio_to_floor = row.cpu_us_per_request.all / floor.cpu_us_per_request.all;
       }

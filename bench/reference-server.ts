@@ -5,13 +5,16 @@
 //   multi-row INSERT per batch as its only transaction (autocommit), one batch in flight, the requests
 //   that arrive meanwhile in the next; each answered once its batch committed. No validation, no
 //   dedup, no aggregates.
-// `node bench/reference-server.ts node-http|express PORT` or `... durable-floor PORT MARIADB_URL`
+// - same-work-floor: the durable floor plus the work mariadb-redis does, at its cheapest (same-work-floor.ts).
+// `node bench/reference-server.ts node-http|express PORT`, `... durable-floor PORT MARIADB_URL` or
+// `... same-work-floor PORT MARIADB_URL REDIS_URL`
 
 import http from 'node:http';
 import express from 'express';
 import mysql from 'mysql2/promise';
+import { sameWorkFloor } from './same-work-floor.ts';
 
-const [kind, port, mariadbUrl] = process.argv.slice(2);
+const [kind, port, mariadbUrl, redisUrl] = process.argv.slice(2);
 const listen = (server: http.Server) => server.listen(Number(port), '127.0.0.1');
 
 if (kind === 'node-http') {
@@ -50,6 +53,8 @@ if (kind === 'node-http') {
       if (!committing) void commitWaiting();
     }),
   );
+} else if (kind === 'same-work-floor') {
+  await sameWorkFloor(Number(port), mariadbUrl!, redisUrl!);
 } else {
-  throw new Error(`reference server: unknown kind ${kind}; use node-http, express or durable-floor`);
+  throw new Error(`reference server: unknown kind ${kind}; use node-http, express, durable-floor or same-work-floor`);
 }

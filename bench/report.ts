@@ -166,7 +166,8 @@ function markdown(rows: readonly Row[], machine: Machine, settings: Settings): s
     '',
     `Ingest (${settings.ingestSeconds} s per run): POST /initial at ${settings.ingestConnections.join(' and ')} connections, the client mix at ${settings.ingestConnections[0]}; ` +
       'requests per second, p50 / p99 latency (ms), ratio to `null`, to a bare Express route and to the durable floor (node:http and group commit into the same MariaDB: ' +
-      'what any durable ingest pays) in the same run and connections, CPU microseconds per request and its ratio to the floor\'s ' +
+      'what any durable ingest pays; the same-work floor adds to it what mariadb-redis does for an initial, each part at its cheapest: ' +
+      'validation, one initial per uuid, a batch log, the aggregates in Redis exactly once) in the same run and connections, CPU microseconds per request and its ratio to the floor\'s ' +
       '(all processes: server, and for mariadb-redis MariaDB and Redis, for elasticsearch the node\'s JVM; the load generator is a process of its own, not counted), peak server RSS.',
     '',
     table(

@@ -6,7 +6,7 @@ import type { Measurement, Scenario } from './scenarios.ts';
 export interface Row extends Partial<Omit<Measurement, 'rps' | 'p50_ms' | 'p99_ms'>> {
   /** An interface's server, or a reference server (bench/reference-server.ts). */
   /** `mariadb-redis TLS`: the same, with TLS to MariaDB and Redis over loopback. */
-  interface: InterfaceName | 'mariadb-redis TLS' | 'bare node-http' | 'bare express' | 'durable floor';
+  interface: InterfaceName | 'mariadb-redis TLS' | 'bare node-http' | 'bare express' | 'durable floor' | 'same-work floor';
   scenario: Scenario | 'load' | 'export';
   /** Events stored when the run started; for a load row, the events loaded. */
   events: number;

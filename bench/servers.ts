@@ -165,14 +165,16 @@ export async function startServer(backends: Backends, store: InterfaceOptions): 
   ], tlsEnv(store));
 }
 
-export type ReferenceKind = 'node-http' | 'express' | 'durable-floor';
+export type ReferenceKind = 'node-http' | 'express' | 'durable-floor' | 'same-work-floor';
 
-/** A reference server (bench/reference-server.ts), with the Node flags of `npm start`. */
-/** A reference server (bench/reference-server.ts); the durable floor writes to `store`'s MariaDB database. */
+/**
+ * A reference server (bench/reference-server.ts), with the Node flags of `npm start`; the floors
+ * write to `store`'s MariaDB database (and the same-work floor to its Redis).
+ */
 export async function startReference(backends: Backends, kind: ReferenceKind, store?: InterfaceOptions): Promise<AppServer> {
   const port = await freePort();
   const flags = START_ARGS.filter((arg) => arg.startsWith('--'));
-  const database = store?.name === 'mariadb-redis' ? [store.mariadbUrl] : [];
+  const database = store?.name === 'mariadb-redis' ? [store.mariadbUrl, ...(kind === 'same-work-floor' ? [store.redisUrl] : [])] : [];
   return startProcess(backends, `${kind} reference server`, port, [...flags, path.join(ROOT, 'bench', 'reference-server.ts'), kind, String(port), ...database]);
 }
 
