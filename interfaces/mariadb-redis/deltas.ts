@@ -22,19 +22,33 @@ export interface HashDelta {
   letters: Map<Letter, LetterDelta>;
 }
 
-/** Accumulates a batch; `now` decides which fine buckets are still kept. */
+/** The deltas of one letter in one second, before they go to the totals and a bucket of each level. */
+export interface SecondDelta {
+  /** Unix seconds. */
+  second: number;
+  letter: Letter;
+  delta: LetterDelta;
+}
+
+/**
+ * Accumulates a batch per hash, and on demand per second as well (what apply-batch takes); `now`
+ * decides which fine buckets are still kept.
+ */
 export class DeltaSet {
-  static of(events: Iterable<CountedEvent>, now: Micros): DeltaSet {
-    const deltas = new DeltaSet(now);
+  static of(events: Iterable<CountedEvent>, now: Micros, bySecond = false): DeltaSet {
+    const deltas = new DeltaSet(now, bySecond);
     for (const event of events) deltas.addCounted(event);
     return deltas;
   }
 
   readonly hashes = new Map<string, HashDelta>();
+  /** Keyed by second and letter; undefined unless asked for. */
+  readonly seconds: Map<string, SecondDelta> | undefined;
   private readonly now: Micros;
 
-  constructor(now: Micros) {
+  constructor(now: Micros, bySecond = false) {
     this.now = now;
+    this.seconds = bySecond ? new Map() : undefined;
   }
 
   addInitial(symbol: Letter, ts: Micros): void {
@@ -67,11 +81,23 @@ export class DeltaSet {
   }
 
   private add(symbol: Letter, ts: Micros, change: (delta: LetterDelta) => void): void {
+    if (this.seconds) change(this.inSecond(this.seconds, symbol, ts));
     change(this.letter('total', 0, symbol));
     for (const level of LEVELS) {
       const { keep, expireAtSeconds } = bucketExpiry(level, ts, this.now);
       if (keep) change(this.letter(bucketHash(level.tag, Math.floor(ts / level.micros)), expireAtSeconds, symbol));
     }
+  }
+
+  private inSecond(seconds: Map<string, SecondDelta>, symbol: Letter, ts: Micros): LetterDelta {
+    const second = Math.floor(ts / 1_000_000);
+    const key = `${second}${symbol}`;
+    let entry = seconds.get(key);
+    if (!entry) {
+      entry = { second, letter: symbol, delta: emptyDelta() };
+      seconds.set(key, entry);
+    }
+    return entry.delta;
   }
 
   private letter(hash: string, expireAtSeconds: number, symbol: Letter): LetterDelta {
@@ -82,9 +108,11 @@ export class DeltaSet {
     }
     let delta = entry.letters.get(symbol);
     if (!delta) {
-      delta = { count: 0, followups: 0, lo: Infinity, hi: -Infinity };
+      delta = emptyDelta();
       entry.letters.set(symbol, delta);
     }
     return delta;
   }
 }
+
+const emptyDelta = (): LetterDelta => ({ count: 0, followups: 0, lo: Infinity, hi: -Infinity });

@@ -543,10 +543,12 @@ export class EventsDb {
     }
     statements.push('SELECT @seq AS seq, @prev_seq AS prev_seq, @prev_token AS prev_token');
     // A batch left with no event (its only initials were held elsewhere) is still a batch of the log.
+    // The rows this batch wrote are its own initials (the first of each uuid): only the others are
+    // read back (none, for a batch of new uuids).
     const uuids = [...new Set(events.map((e) => e.uuid))].map(uuidToBinary);
     if (uuids.length > 0) {
-      statements.push('SELECT uuid, symbol, guess, ts, part, seq FROM initials WHERE uuid IN (?)');
-      params.push(uuids);
+      statements.push('SELECT uuid, symbol, guess, ts FROM initials WHERE uuid IN (?) AND NOT (part = ? AND seq = @seq)');
+      params.push(uuids, part);
     }
     const [results] = await connection.query<RowDataPacket[][]>(statements.join('; '), params);
     const log = results.at(uuids.length > 0 ? -2 : -1)?.[0] as RowDataPacket;
@@ -609,25 +611,29 @@ interface Decision {
   followupRows: unknown[][];
 }
 
-/** Each event's outcome, in arrival order, from what MariaDB holds for its uuid after the batch's initials. */
+/**
+ * Each event's outcome, in arrival order, from the rows of its uuid that MariaDB held before the
+ * batch (`rows`); an initial whose uuid has none wrote its row in this batch.
+ */
 function decide(events: RawEvent[], rows: RowDataPacket[], part: number, seq: number): Decision {
   const known = new Map<string, { symbol: Letter; guess: boolean; ts: Micros; ours: boolean }>();
-  for (const row of rows) {
-    known.set(uuidFromBinary(row.uuid as Buffer), { symbol: row.symbol, guess: row.guess === 1, ts: Number(row.ts), ours: row.part === part && Number(row.seq) === seq });
+  for (const row of rows) known.set(uuidFromBinary(row.uuid as Buffer), { symbol: row.symbol, guess: row.guess === 1, ts: Number(row.ts), ours: false });
+  for (const event of events) {
+    if (event.type === 'initial' && !known.has(event.uuid)) known.set(event.uuid, { symbol: event.symbol, guess: event.guess, ts: event.ts, ours: true });
   }
   const decision: Decision = { outcomes: [], counted: [], followupRows: [] };
   const recordedHere = new Set<string>();
   events.forEach((event, pos) => {
     const row = known.get(event.uuid);
     if (event.type === 'initial') {
-      if (!row) throw new Error(`initial ${event.uuid} was neither stored nor found`);
+      const stored = row as NonNullable<typeof row>; // every initial's uuid is known (above)
       // Only the first event of the batch for a uuid wrote the row; later ones are retries.
-      if (row.ours && !recordedHere.has(event.uuid)) {
+      if (stored.ours && !recordedHere.has(event.uuid)) {
         recordedHere.add(event.uuid);
         decision.counted.push({ kind: 'initial', symbol: event.symbol, initialTs: event.ts });
         decision.outcomes.push({ outcome: 'recorded' });
       } else {
-        decision.outcomes.push(row.symbol === event.symbol ? { outcome: 'repeat', guess: row.guess } : { outcome: 'conflict', symbol: row.symbol });
+        decision.outcomes.push(stored.symbol === event.symbol ? { outcome: 'repeat', guess: stored.guess } : { outcome: 'conflict', symbol: stored.symbol });
       }
       return;
     }

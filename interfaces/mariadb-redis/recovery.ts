@@ -149,7 +149,7 @@ export class Recovery {
         if (first?.seq !== mark.seq || first.token !== mark.token) return this.rebuild(part, mark);
         if (batches.length === 1 || last === undefined) return;
         // 'duplicate' or 'gap': another process moved the mark meanwhile; read it again.
-        if ((await this.rollups.apply(part, mark, last, DeltaSet.of(counted, this.now()))) === 'lost') return this.rebuild(part, undefined);
+        if ((await this.rollups.apply(part, mark, last, DeltaSet.of(counted, this.now(), true))) === 'lost') return this.rebuild(part, undefined);
       }
     });
   }
@@ -201,7 +201,7 @@ export class Recovery {
       const run = [queue.shift() as WrittenBatch];
       while (queue[0] && sameBatch(queue[0].previous, (run.at(-1) as WrittenBatch).batch)) run.push(queue.shift() as WrittenBatch);
       const [first, last] = [run[0] as WrittenBatch, run.at(-1) as WrittenBatch];
-      const deltas = DeltaSet.of(run.flatMap((written) => written.counted), this.now());
+      const deltas = DeltaSet.of(run.flatMap((written) => written.counted), this.now(), true);
       try {
         const result = await this.rollups.apply(part, first.previous, last.batch, deltas);
         if (result === 'applied') continue;

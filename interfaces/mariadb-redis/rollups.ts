@@ -12,10 +12,13 @@ import { Cluster, Redis, type Result } from 'ioredis';
 import { BackendUnavailableError, isLetter, type Letter } from '../contract.ts';
 import type { Micros } from '../time.ts';
 import { beforeDeadline, deadlineIn } from './deadline.ts';
-import { bucketOf } from './buckets.ts';
+import { bucketOf, LEVELS } from './buckets.ts';
 import type { DeltaSet, HashDelta } from './deltas.ts';
 import type { BatchRef } from './events-db.ts';
 import { redactUrl, tlsOptions, type TlsFiles } from './tls.ts';
+
+/** Each level's bucket size in seconds, by tag. */
+const LEVEL_SECONDS = new Map(LEVELS.map((level) => [level.tag, level.micros / 1_000_000]));
 
 export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'lost';
 
@@ -217,8 +220,8 @@ export class Rollups {
    * in between (one, or several when catching up).
    */
   apply(part: number, expected: BatchRef, batch: BatchRef, deltas: DeltaSet): Promise<ApplyResult> {
-    const [keys, args] = this.deltaArgs(part, deltas);
-    return this.client.ogApplyBatch(keys.length + 2, [this.key(part, 'mark'), this.key(part, 'levels'), ...keys], [formatMark(expected), formatMark(batch), ...args]);
+    const [keys, form, args] = this.applyArgs(part, deltas);
+    return this.client.ogApplyBatch(keys.length + 2, [this.key(part, 'mark'), this.key(part, 'levels'), ...keys], [formatMark(expected), formatMark(batch), form, ...args]);
   }
 
   /**
@@ -366,7 +369,30 @@ export class Rollups {
     }
   }
 
-  /** The keys and the arguments of includes/merge-deltas.lua for `deltas`. */
+  /**
+   * The keys, the form and the arguments of includes/merge-deltas.lua for `deltas`: per second
+   * when that is fewer arguments (a batch of live events: a few seconds, a dozen hashes each
+   * holding the same letters), else per hash (events spread over time: the loader, a catch-up).
+   */
+  private applyArgs(part: number, deltas: DeltaSet): [string[], 'seconds' | 'hashes', (string | number)[]] {
+    let perHash = 0;
+    for (const { letters } of deltas.hashes.values()) perHash += 4 + 5 * letters.size;
+    if (!deltas.seconds || 4 * deltas.hashes.size + 6 * deltas.seconds.size >= perHash) {
+      const [keys, args] = this.deltaArgs(part, deltas);
+      return [keys, 'hashes', args];
+    }
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { hash, expireAtSeconds } of deltas.hashes.values()) {
+      const bucket = bucketOf(hash);
+      keys.push(this.key(part, hash));
+      args.push(expireAtSeconds, bucket?.tag ?? '', bucket?.index ?? 0, bucket ? (LEVEL_SECONDS.get(bucket.tag) as number) : 0);
+    }
+    for (const { second, letter, delta: d } of deltas.seconds.values()) args.push(second, letter, d.count, d.followups, d.count ? d.lo : 0, d.count ? d.hi : 0);
+    return [keys, 'seconds', args];
+  }
+
+  /** The keys and the arguments of includes/merge-deltas.lua for `deltas`, per hash. */
   private deltaArgs(part: number, deltas: DeltaSet): [string[], (string | number)[]] {
     const keys: string[] = [];
     const args: (string | number)[] = [];

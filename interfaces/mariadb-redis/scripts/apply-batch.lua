@@ -14,7 +14,8 @@ KEYS[2]   the partition's levels hash (includes/merge-deltas; 'v'..tag: each lev
 KEYS[3..] the aggregate hashes the deltas touch
 ARGV[1]   the mark the rollups must hold now, "seq:token"
 ARGV[2]   the mark they hold after, "seq:token"
-ARGV[3..] the deltas (includes/merge-deltas)
+ARGV[3]   the deltas' form: 'seconds' (mergeSeconds) or 'hashes' (mergeDeltas)
+ARGV[4..] the deltas (includes/merge-deltas)
 
 Returns 'applied', or without changing anything: 'lost' (no mark: rebuild first), 'duplicate'
 (the mark is at or past the batch: applied before, or Redis holds batches MariaDB may not have),
@@ -31,7 +32,8 @@ if mark ~= ARGV[1] then
   return 'gap'
 end
 redis.call('SET', KEYS[1], ARGV[2])
-local lowest, highest = mergeDeltas(2, 3, 3)
+local lowest, highest
+if ARGV[3] == 'seconds' then lowest, highest = mergeSeconds(2, 3, 4) else lowest, highest = mergeDeltas(2, 3, 4) end
 for tag, index in pairs(lowest) do
   if index < highest[tag] - 1 then redis.call('HSET', KEYS[2], 'v' .. tag, ARGV[2]) end
 end
