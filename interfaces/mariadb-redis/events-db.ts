@@ -4,8 +4,10 @@
 //
 // The log: each batch is a row (part, seq, token) in `batches`, committed with its events, and
 // every event row carries its batch. Seqs are consecutive within a partition as MariaDB has them
-// (the transaction takes the next one under a lock), and the token is random, so a batch of
-// another database, or of this one before a restore, never passes for one of this log.
+// (the transaction takes the next one under a lock on the partition's row in `heads`, which it
+// moves to the batch), and the token is random, so a batch of another database, or of this one
+// before a restore, never passes for one of this log. `heads` holds each partition's last batch:
+// what every dashboard read asks for, in the cheapest query MariaDB can answer.
 //
 // No request waits longer than `deadlineMs`: connections are taken, and statements answered,
 // within it, else a 503 (nothing was stored). Only a COMMIT whose outcome was lost with its
@@ -57,13 +59,24 @@ const SCHEMA = [
      committed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
      PRIMARY KEY (part, seq)
    ) ENGINE=InnoDB`,
+  `CREATE TABLE IF NOT EXISTS heads (
+     part TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+     seq BIGINT UNSIGNED NOT NULL COMMENT 'the partition''s last batch in batches',
+     token BIGINT UNSIGNED NOT NULL
+   ) ENGINE=InnoDB`,
 ];
 
+/** Each partition's last batch from the log itself: what `heads` must hold. */
+const LAST_BATCHES = `SELECT b.part, b.seq, b.token FROM batches b
+  JOIN (SELECT part, MAX(seq) AS seq FROM batches GROUP BY part) last ON b.part = last.part AND b.seq = last.seq`;
+
 /**
- * From the schema before followups carried their initial's letter and time (`npm run migrate`):
- * each statement may run again after an interruption.
+ * From the schema before followups carried their initial's letter and time, and before `heads`
+ * (`npm run migrate`; the table itself is made by open's CREATE TABLE IF NOT EXISTS): each
+ * statement may run again after an interruption.
  */
 const MIGRATION = [
+  `INSERT INTO heads (part, seq, token) ${LAST_BATCHES} ON DUPLICATE KEY UPDATE seq = VALUES(seq), token = VALUES(token)`,
   `ALTER TABLE followups ADD COLUMN IF NOT EXISTS symbol CHAR(1) CHARACTER SET ascii NOT NULL DEFAULT '' COMMENT 'the letter of its initial',
                          ADD COLUMN IF NOT EXISTS initial_ts BIGINT NOT NULL DEFAULT 0 COMMENT 'the time of its initial'`,
   `UPDATE followups f JOIN initials i ON i.uuid = f.uuid SET f.symbol = i.symbol, f.initial_ts = i.ts`,
@@ -162,8 +175,6 @@ const countedEvent = (row: RowDataPacket): CountedEvent => ({ kind: row.kind, sy
 
 // Each partition's last batch, found on the primary key (a loose index scan: one probe per
 // partition), so a partition written by a deployment with more partitions is found too.
-const HEADS_SQL = `SELECT b.part, b.seq, b.token FROM batches b
-                   JOIN (SELECT part, MAX(seq) AS seq FROM batches GROUP BY part) heads ON b.part = heads.part AND b.seq = heads.seq`;
 
 /** A statement's (or a connection's) answer within the deadline; past it the connection is destroyed. */
 const withinDeadline = <T>(work: Promise<T>, deadline: number, what: string, connection?: PoolConnection) =>
@@ -234,13 +245,15 @@ export class EventsDb {
    */
   static async open(url: string, options: EventsDbOptions): Promise<EventsDb> {
     const db = await EventsDb.create(url, options);
-    const [rows] = await db.bulk.query<RowDataPacket[]>(
-      "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'followups' AND INDEX_NAME = 'by_initial'",
-    );
-    if (Number(rows[0]?.n) === 0) {
+    const [[indexed], [behind]] = await Promise.all([
+      db.bulk.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'followups' AND INDEX_NAME = 'by_initial'"),
+      db.bulk.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM (${LAST_BATCHES}) last LEFT JOIN heads h ON h.part = last.part AND h.seq = last.seq WHERE h.part IS NULL`),
+    ]);
+    const outdated = Number(indexed[0]?.n) === 0 ? "followups without their initial's letter and time" : Number(behind[0]?.n) > 0 ? 'no heads table for the log' : undefined;
+    if (outdated) {
       await db.close();
       throw new Error(
-        `MariaDB at ${new URL(url).host} holds the raw events in the schema of an earlier version (followups without their initial's letter and time): ` +
+        `MariaDB at ${new URL(url).host} holds the raw events in the schema of an earlier version (${outdated}): ` +
           'stop the servers and run `npm run migrate` once, with MARIADB_URL naming a user that may ALTER its tables',
       );
     }
@@ -370,7 +383,7 @@ export class EventsDb {
    * (NO_BATCH for one without).
    */
   async heads(): Promise<BatchRef[]> {
-    const rows = await this.read<RowDataPacket[]>(HEADS_SQL, []);
+    const rows = await this.read<RowDataPacket[]>('SELECT part, seq, token FROM heads', []);
     const heads = Array.from({ length: Math.max(0, ...rows.map((row) => Number(row.part) + 1)) }, () => NO_BATCH);
     for (const row of rows) heads[row.part] = { seq: Number(row.seq), token: Number(row.token) };
     return heads;
@@ -530,11 +543,12 @@ export class EventsDb {
       'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
       'START TRANSACTION',
       'SET @prev_seq = 0, @prev_token = 0',
-      'SELECT seq, token INTO @prev_seq, @prev_token FROM batches WHERE part = ? ORDER BY seq DESC LIMIT 1 FOR UPDATE',
+      'SELECT seq, token INTO @prev_seq, @prev_token FROM heads WHERE part = ? FOR UPDATE',
       'SET @seq = @prev_seq + 1',
       'INSERT INTO batches (part, seq, token) VALUES (?, @seq, ?)',
+      'INSERT INTO heads (part, seq, token) VALUES (?, @seq, ?) ON DUPLICATE KEY UPDATE seq = VALUES(seq), token = VALUES(token)',
     ];
-    const params: unknown[] = [part, part, token];
+    const params: unknown[] = [part, part, token, part, token];
     if (initialRows.length > 0) {
       // A uuid already recorded (or twice in this batch) keeps its first row. One that another
       // transaction holds fails the statement at once (see writeBatch).

@@ -82,15 +82,21 @@ describe('npm run verify, npm run rebuild and npm run migrate', () => {
       }
     };
     const before = await read();
-    // The earlier version's tables: followups without their initial's letter and time.
+    // The earlier versions' tables: followups without their initial's letter and time, no heads.
     await mariadb.query('ALTER TABLE followups DROP KEY by_initial, DROP COLUMN symbol, DROP COLUMN initial_ts');
     await mariadb.query('ALTER TABLE initials DROP KEY by_ts_symbol, ADD KEY by_ts (ts)');
-    await expect(MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: redis.url })).rejects.toThrow(/schema of an earlier version.*npm run migrate/);
+    await mariadb.query('DROP TABLE heads');
+    await expect(MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: redis.url })).rejects.toThrow(/schema of an earlier version \(followups.*npm run migrate/);
 
     const migrated = await npmRun('migrate');
     expect(migrated.output).toMatch(/the raw events in MariaDB are in the current schema/);
     expect(migrated.code).toBe(0);
     expect((await npmRun('migrate')).code).toBe(0); // again: nothing to do
+    expect(await read()).toEqual(before);
+    // The version just before: only the heads missing.
+    await mariadb.query('DROP TABLE heads');
+    await expect(MariadbRedisInterface.open({ mariadbUrl: mariadb.url, redisUrl: redis.url })).rejects.toThrow(/schema of an earlier version \(no heads table.*npm run migrate/);
+    expect((await npmRun('migrate')).code).toBe(0);
     expect(await read()).toEqual(before);
     const verified = await npmRun('verify');
     expect(verified.output).toMatch(/no difference/);
