@@ -9,7 +9,10 @@
 // - after the answers, the batch's aggregates in Redis, exactly once: one script call per batch
 //   (batches that wait for it go together), which checks and moves a mark and fans each
 //   (second, letter) group out to the totals and to a bucket of every level mariadb-redis keeps
-//   (count, earliest, latest, in mariadb-redis's hash fields).
+//   (count, earliest and latest in one field a letter: "count lo hi". mariadb-redis has a field for
+//   each, four a letter with the followups: a hash of up to 104 fields, which Redis keeps as one
+//   list and scans once per field read or written; measured on one apply of 16 events, one field a
+//   letter costs Redis 37% less.)
 // No Express, no metrics, no logs, no deadlines, no fault handling beyond a 503.
 // `node bench/reference-server.ts same-work-floor PORT MARIADB_URL REDIS_URL`
 
@@ -47,19 +50,18 @@ for i = 3, #ARGV, 5 do
   end
 end
 for key, letters in pairs(hashes) do
-  local fields, order = {}, {}
-  for letter in pairs(letters) do
-    order[#order + 1] = letter
-    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3] = 'c' .. letter, 'l' .. letter, 'h' .. letter
-  end
-  local old = redis.call('HMGET', key, unpack(fields))
+  local order = {}
+  for letter in pairs(letters) do order[#order + 1] = letter end
+  local old = redis.call('HMGET', key, unpack(order))
   local changed = {}
   for i, letter in ipairs(order) do
     local d = letters[letter]
-    local count, lo, hi = tonumber(old[3 * i - 2]) or 0, tonumber(old[3 * i - 1]), tonumber(old[3 * i])
-    changed[#changed + 1], changed[#changed + 2] = 'c' .. letter, string.format('%d', count + d[1])
-    if not lo or d[2] < lo then changed[#changed + 1], changed[#changed + 2] = 'l' .. letter, string.format('%d', d[2]) end
-    if not hi or d[3] > hi then changed[#changed + 1], changed[#changed + 2] = 'h' .. letter, string.format('%d', d[3]) end
+    local count, lo, hi = 0, d[2], d[3]
+    if old[i] then
+      local c, l, h = string.match(old[i], '^(%d+) (%d+) (%d+)$')
+      count, lo, hi = tonumber(c), math.min(lo, tonumber(l)), math.max(hi, tonumber(h))
+    end
+    changed[#changed + 1], changed[#changed + 2] = letter, string.format('%d %d %d', count + d[1], lo, hi)
   end
   redis.call('HSET', key, unpack(changed))
   if expiry[key] > 0 then redis.call('EXPIREAT', key, expiry[key]) end
