@@ -205,7 +205,7 @@ export class EventsDb {
     // mysql2 checks the certificate's name for a host name only: to an IP address (which it
     // checks against "localhost") it verifies the chain alone, so that CA must be the deployment's own.
     const ssl = options.tls ? { ...tlsOptions(options.tls), verifyIdentity: isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0 } : undefined;
-    const pool = (connectionLimit: number, statementSeconds?: number) => {
+    const pool = (connectionLimit: number, statementSeconds?: number, isolation?: string) => {
       const created = createPool({
         uri: url,
         connectionLimit,
@@ -225,16 +225,19 @@ export class EventsDb {
       // lock, a row's or a table's, is waited for longer than that, on any pool.
       const settings = [`innodb_lock_wait_timeout = ${lockSeconds}`, `lock_wait_timeout = ${lockSeconds}`];
       if (statementSeconds !== undefined) settings.push(`max_statement_time = ${statementSeconds}`);
+      const setup = [`SET SESSION ${settings.join(', ')}`, ...(isolation ? [`SET SESSION TRANSACTION ISOLATION LEVEL ${isolation}`] : [])].join('; ');
       created.on('connection', (c) => {
         // The event gives the callback connection (whatever the promise wrapper's types say).
-        (c as unknown as CallbackConnection).query(`SET SESSION ${settings.join(', ')}`, () => undefined);
+        (c as unknown as CallbackConnection).query(setup, () => undefined);
       });
       return created;
     };
     const statementSeconds = (options.deadlineMs * 0.75) / 1000;
     // Whole seconds, as MariaDB takes them.
     const lockSeconds = Math.max(1, Math.floor(statementSeconds));
-    this.writes = pool(4, statementSeconds);
+    // A batch reads only rows it locks or wrote: no snapshot to keep (the statement it saves is one
+    // of a batch's ten).
+    this.writes = pool(4, statementSeconds, 'READ COMMITTED');
     this.reads = pool(8, statementSeconds);
     this.bulk = pool(4);
   }
@@ -531,20 +534,19 @@ export class EventsDb {
   }
 
   /**
-   * Round trip (1) of a batch: the next seq under a lock on the partition's last batch (writers
-   * sharing a partition take turns), the batch row, the initials, and every uuid of the batch.
-   * READ COMMITTED: the lock is on that row alone, no gap beside it, so a writer stalled inside
-   * its batch holds up no other partition's (an empty one's first batch would go in that gap).
+   * Round trip (1) of a batch: the next seq under a lock on the partition's row in `heads`
+   * (writers sharing a partition take turns), the batch row, the initials, and the rows of the
+   * batch's uuids that it did not write. READ COMMITTED (the write pool's sessions): the lock is on
+   * that row alone, no gap beside it, so a writer stalled inside its batch holds up no other
+   * partition's (an empty one's first row in `heads` would go in that gap).
    */
   private async beginBatch(connection: PoolConnection, part: number, events: RawEvent[], token: number) {
     const seq = { toSqlString: () => '@seq' }; // the seq the statements above chose
     const initialRows = events.flatMap((e, pos) => (e.type === 'initial' ? [[uuidToBinary(e.uuid), e.symbol, e.guess, e.ts, part, seq, pos]] : []));
     const statements = [
-      'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
       'START TRANSACTION',
-      'SET @prev_seq = 0, @prev_token = 0',
-      'SELECT seq, token INTO @prev_seq, @prev_token FROM heads WHERE part = ? FOR UPDATE',
-      'SET @seq = @prev_seq + 1',
+      'SET @prev_seq = 0, @prev_token = 0, @seq = 1',
+      'SELECT seq, token, seq + 1 INTO @prev_seq, @prev_token, @seq FROM heads WHERE part = ? FOR UPDATE',
       'INSERT INTO batches (part, seq, token) VALUES (?, @seq, ?)',
       'INSERT INTO heads (part, seq, token) VALUES (?, @seq, ?) ON DUPLICATE KEY UPDATE seq = VALUES(seq), token = VALUES(token)',
     ];
